@@ -1,0 +1,365 @@
+/* mailbox.c — see mailbox.h. */
+#include "mailbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "match_impl.h"
+#include "packet_impl.h"
+
+/* One tag's (or one source's) packets, oldest first. */
+struct mb_group {
+    mb_group *hnext;
+    uint32_t hash, n, keylen;
+    rvr_packet *head, *tail;
+    unsigned char key[];
+};
+
+enum { BY_ARRIVAL, BY_TAG, BY_SRC };
+
+/* Parking costs a futex wake on the sender's side and a reschedule on ours
+ * (tens of microseconds on virtual machines), so spinning pays for itself
+ * for a long while.  A failed spin shrinks the budget by a quarter, a
+ * successful one doubles it. */
+#define SPIN_MIN_NS 4000u
+#define SPIN_MAX_NS 400000u
+#define SPIN_START_NS 50000u
+/* Empty groups are kept for reuse (a ping-pong recreates its group on every
+ * message) until they outnumber this many. */
+#define MAX_EMPTY_GROUPS 64u
+
+static rvr_packet **link_next(rvr_packet *p, int by)
+{
+    return by == BY_TAG ? &p->tnext : by == BY_SRC ? &p->snext : &p->next;
+}
+
+static rvr_packet **link_prev(rvr_packet *p, int by)
+{
+    return by == BY_TAG ? &p->tprev : by == BY_SRC ? &p->sprev : &p->prev;
+}
+
+/* ---- index of groups ------------------------------------------------------ */
+
+static void index_fini(mb_index *ix)
+{
+    for (uint32_t i = 0; i < ix->nslots; i++) {
+        mb_group *g = ix->slots[i];
+        while (g != NULL) {
+            mb_group *nx = g->hnext;
+            free(g);
+            g = nx;
+        }
+    }
+    free(ix->slots);
+    memset(ix, 0, sizeof *ix);
+}
+
+static mb_group *index_find(const mb_index *ix, const void *key, uint32_t len, uint32_t hash)
+{
+    if (ix->nslots == 0)
+        return NULL;
+    for (mb_group *g = ix->slots[hash & (ix->nslots - 1)]; g != NULL; g = g->hnext)
+        if (g->hash == hash && g->keylen == len && memcmp(g->key, key, len) == 0)
+            return g;
+    return NULL;
+}
+
+static bool index_grow(mb_index *ix)
+{
+    uint32_t n = ix->nslots ? ix->nslots * 2 : 16;
+    mb_group **slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return false;
+    for (uint32_t i = 0; i < ix->nslots; i++) {
+        mb_group *g = ix->slots[i];
+        while (g != NULL) {
+            mb_group *nx = g->hnext;
+            g->hnext = slots[g->hash & (n - 1)];
+            slots[g->hash & (n - 1)] = g;
+            g = nx;
+        }
+    }
+    free(ix->slots);
+    ix->slots = slots;
+    ix->nslots = n;
+    return true;
+}
+
+static mb_group *index_get(mb_index *ix, const void *key, uint32_t len, uint32_t hash)
+{
+    mb_group *g = index_find(ix, key, len, hash);
+    if (g != NULL) {
+        if (g->n == 0)
+            ix->nempty--;
+        return g;
+    }
+    if (ix->ngroups >= ix->nslots && !index_grow(ix))
+        return NULL;
+    g = calloc(1, sizeof *g + len);
+    if (g == NULL)
+        return NULL;
+    g->hash = hash;
+    g->keylen = len;
+    memcpy(g->key, key, len);
+    g->hnext = ix->slots[hash & (ix->nslots - 1)];
+    ix->slots[hash & (ix->nslots - 1)] = g;
+    ix->ngroups++;
+    return g;
+}
+
+/* Frees every empty group once too many have piled up (many distinct tags). */
+static void index_sweep(mb_index *ix)
+{
+    if (ix->nempty <= MAX_EMPTY_GROUPS)
+        return;
+    for (uint32_t i = 0; i < ix->nslots; i++) {
+        mb_group **pp = &ix->slots[i];
+        while (*pp != NULL) {
+            mb_group *g = *pp;
+            if (g->n == 0) {
+                *pp = g->hnext;
+                free(g);
+                ix->ngroups--;
+            } else {
+                pp = &g->hnext;
+            }
+        }
+    }
+    ix->nempty = 0;
+}
+
+/* ---- lists ---------------------------------------------------------------- */
+
+static void list_append(rvr_packet **head, rvr_packet **tail, rvr_packet *p, int by)
+{
+    *link_next(p, by) = NULL;
+    *link_prev(p, by) = *tail;
+    if (*tail != NULL)
+        *link_next(*tail, by) = p;
+    else
+        *head = p;
+    *tail = p;
+}
+
+static void list_unlink(rvr_packet **head, rvr_packet **tail, rvr_packet *p, int by)
+{
+    rvr_packet *nx = *link_next(p, by), *pv = *link_prev(p, by);
+    if (pv != NULL)
+        *link_next(pv, by) = nx;
+    else
+        *head = nx;
+    if (nx != NULL)
+        *link_prev(nx, by) = pv;
+    else
+        *tail = pv;
+}
+
+static void group_remove(mb_index *ix, mb_group *g, rvr_packet *p, int by)
+{
+    list_unlink(&g->head, &g->tail, p, by);
+    if (--g->n == 0) {
+        ix->nempty++;
+        index_sweep(ix);
+    }
+}
+
+static void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
+{
+    list_unlink(&mb->head, &mb->tail, p, BY_ARRIVAL);
+    group_remove(&mb->tags, p->tgroup, p, BY_TAG);
+    group_remove(&mb->srcs, p->sgroup, p, BY_SRC);
+    p->tgroup = p->sgroup = NULL;
+    p->next = p->prev = p->tnext = p->tprev = p->snext = p->sprev = NULL;
+    mb->count--;
+}
+
+/* ---- mailbox -------------------------------------------------------------- */
+
+rvr_status rvr_mailbox_init(rvr_mailbox *mb)
+{
+    memset(mb, 0, sizeof *mb);
+    if (rvr_mutex_init(&mb->lock) != 0)
+        return RVR_ESYS;
+    if (rvr_cond_init(&mb->cond) != 0) {
+        rvr_mutex_destroy(&mb->lock);
+        return RVR_ESYS;
+    }
+    atomic_init(&mb->pushed, 0);
+    atomic_init(&mb->closed, 0);
+    mb->spin_ns = rvr_ncpus() > 1 ? SPIN_START_NS : 0;
+    return RVR_OK;
+}
+
+void rvr_mailbox_fini(rvr_mailbox *mb)
+{
+    rvr_packet *p = mb->head;
+    while (p != NULL) {
+        rvr_packet *nx = p->next;
+        p->tgroup = p->sgroup = NULL;
+        rvr_packet_free(p);
+        p = nx;
+    }
+    index_fini(&mb->tags);
+    index_fini(&mb->srcs);
+    rvr_cond_destroy(&mb->cond);
+    rvr_mutex_destroy(&mb->lock);
+}
+
+rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
+{
+    rvr_mutex_lock(&mb->lock);
+    int closed = atomic_load_explicit(&mb->closed, memory_order_relaxed);
+    if (closed) {
+        rvr_mutex_unlock(&mb->lock);
+        return (rvr_status)closed;
+    }
+    mb_group *tg = index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
+    mb_group *sg = tg ? index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8)) : NULL;
+    if (sg == NULL) {
+        if (tg != NULL && tg->n == 0)
+            mb->tags.nempty++;
+        rvr_mutex_unlock(&mb->lock);
+        return RVR_ENOMEM;
+    }
+    p->seq = ++mb->seq;
+    p->tgroup = tg;
+    p->sgroup = sg;
+    list_append(&mb->head, &mb->tail, p, BY_ARRIVAL);
+    list_append(&tg->head, &tg->tail, p, BY_TAG);
+    list_append(&sg->head, &sg->tail, p, BY_SRC);
+    tg->n++;
+    sg->n++;
+    mb->count++;
+    atomic_store_explicit(&mb->pushed, mb->seq, memory_order_release);
+    int waiting = mb->waiting;
+    rvr_mutex_unlock(&mb->lock);
+    /* Signalled after unlocking so the woken taker does not block on the
+     * lock we hold; the caller's reference keeps mb alive. */
+    if (waiting)
+        rvr_cond_signal(&mb->cond);
+    return RVR_OK;
+}
+
+void rvr_mailbox_close(rvr_mailbox *mb, rvr_status why)
+{
+    rvr_mutex_lock(&mb->lock);
+    if (!atomic_load_explicit(&mb->closed, memory_order_relaxed))
+        atomic_store_explicit(&mb->closed, (int)why, memory_order_release);
+    rvr_mutex_unlock(&mb->lock);
+    rvr_cond_broadcast(&mb->cond);
+}
+
+size_t rvr_mailbox_count(rvr_mailbox *mb)
+{
+    rvr_mutex_lock(&mb->lock);
+    size_t n = mb->count;
+    rvr_mutex_unlock(&mb->lock);
+    return n;
+}
+
+/* The oldest packet matching m among those newer than `scanned` (older ones
+ * were already found not to match, and packets never change while queued).
+ * Scans the smallest list that can hold a match: the tag's, the source's,
+ * or all packets. */
+static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
+{
+    rvr_packet *head = mb->head, *tail = mb->tail;
+    int by = BY_ARRIVAL;
+    if (m != NULL && (m->has_tag || m->has_src)) {
+        mb_group *tg = NULL, *sg = NULL;
+        if (m->has_tag && (tg = index_find(&mb->tags, m->tag, m->tag_len, m->tag_hash)) == NULL)
+            return NULL;
+        if (m->has_src &&
+            (sg = index_find(&mb->srcs, m->src.bytes, 16, rvr_hash_bytes(m->src.bytes, 8))) == NULL)
+            return NULL;
+        mb_group *g = tg != NULL && (sg == NULL || tg->n <= sg->n) ? tg : sg;
+        head = g->head;
+        tail = g->tail;
+        by = g == tg ? BY_TAG : BY_SRC;
+    }
+    if (head == NULL || tail->seq <= scanned)
+        return NULL;
+    rvr_packet *p = head;
+    if (scanned > 0) {
+        /* Walk back from the newest to the first packet not yet scanned. */
+        p = tail;
+        for (rvr_packet *pv; (pv = *link_prev(p, by)) != NULL && pv->seq > scanned;)
+            p = pv;
+    }
+    for (; p != NULL; p = *link_next(p, by))
+        if (rvr_match_test(m, p))
+            return p;
+    return NULL;
+}
+
+/* Spins until a packet newer than `seen` arrives, the mailbox closes, the
+ * budget runs out or the deadline (0: none) passes.  Returns whether
+ * something happened.  Runs without the lock. */
+static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
+{
+    uint64_t start = rvr_now_ns(), until = start + mb->spin_ns;
+    if (deadline != 0 && deadline < until)
+        until = deadline;
+    for (unsigned i = 0;; i++) {
+        if (atomic_load_explicit(&mb->pushed, memory_order_acquire) != seen ||
+            atomic_load_explicit(&mb->closed, memory_order_relaxed))
+            return true;
+        rvr_cpu_relax();
+        if ((i & 31) == 31 && rvr_now_ns() >= until)
+            return false;
+    }
+}
+
+rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
+                            rvr_packet **out)
+{
+    if (m != NULL && m->err != RVR_OK)
+        return m->err;
+    uint64_t deadline = timeout_ms > 0 ? rvr_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    uint64_t scanned = 0;
+    rvr_mutex_lock(&mb->lock);
+    for (;;) {
+        rvr_packet *p = find(mb, m, scanned);
+        if (p != NULL) {
+            rvr_status st = RVR_OK;
+            if (peek) {
+                if ((*out = rvr_packet_copy(p)) == NULL)
+                    st = RVR_ENOMEM;
+            } else {
+                unlink_packet(mb, p);
+                *out = p;
+            }
+            rvr_mutex_unlock(&mb->lock);
+            return st;
+        }
+        scanned = mb->seq;
+        if (atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
+            rvr_mutex_unlock(&mb->lock);
+            return RVR_ECLOSED;
+        }
+        if (timeout_ms == 0 || (deadline != 0 && rvr_now_ns() >= deadline)) {
+            rvr_mutex_unlock(&mb->lock);
+            return RVR_ETIMEDOUT;
+        }
+        if (mb->spin_ns != 0) {
+            rvr_mutex_unlock(&mb->lock);
+            bool news = spin_for_news(mb, scanned, deadline);
+            rvr_mutex_lock(&mb->lock);
+            if (news || mb->seq != scanned) {
+                if (mb->spin_ns < SPIN_MAX_NS)
+                    mb->spin_ns *= 2;
+                continue;
+            }
+            if (mb->spin_ns > SPIN_MIN_NS)
+                mb->spin_ns -= mb->spin_ns / 4;
+            if (deadline != 0 && rvr_now_ns() >= deadline)
+                continue;
+        }
+        mb->waiting++;
+        if (deadline == 0)
+            rvr_cond_wait(&mb->cond, &mb->lock);
+        else
+            rvr_cond_wait_until(&mb->cond, &mb->lock, deadline);
+        mb->waiting--;
+    }
+}

@@ -1,0 +1,57 @@
+/* mailbox.h — a VR's message queue with selective receive.
+ *
+ * Packets are kept in arrival order on one list and, at the same time, on a
+ * per-tag and a per-src list, so a receive that names a tag or a source
+ * scans only the packets of that tag or source.  Many threads push; only
+ * the owning VR takes.  A taker first spins briefly (the sender is usually
+ * on another core and about to answer), then parks on a condition variable;
+ * the spin budget adapts to how often spinning pays off. */
+#ifndef RIVER_MAILBOX_H
+#define RIVER_MAILBOX_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <river/match.h>
+#include "platform.h"
+
+typedef struct mb_group mb_group;
+
+typedef struct mb_index {
+    mb_group **slots;        /* chained hash table of groups */
+    uint32_t nslots;
+    uint32_t ngroups, nempty;
+} mb_index;
+
+typedef struct rvr_mailbox {
+    rvr_mutex lock;
+    rvr_cond cond;
+    rvr_packet *head, *tail;  /* arrival order */
+    size_t count;
+    uint64_t seq;             /* arrival number of the newest packet */
+    _Atomic uint64_t pushed;  /* == seq, read without the lock by spinners */
+    _Atomic int closed;       /* 0 open; else the status senders get */
+    int waiting;              /* takers parked on cond */
+    mb_index tags, srcs;
+    uint32_t spin_ns;         /* current spin budget */
+} rvr_mailbox;
+
+rvr_status rvr_mailbox_init(rvr_mailbox *mb);
+/* Frees every queued packet. */
+void rvr_mailbox_fini(rvr_mailbox *mb);
+
+/* Queues p (taking it) unless the mailbox is closed: then returns the
+ * close status and the caller keeps p. */
+rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p);
+
+/* Closes the mailbox: pushes fail with `why`, takers that find nothing get
+ * RVR_ECLOSED.  Queued packets stay takeable. */
+void rvr_mailbox_close(rvr_mailbox *mb, rvr_status why);
+
+/* Removes (or, with peek, copies) the oldest packet matching m. */
+rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
+                            rvr_packet **out);
+
+size_t rvr_mailbox_count(rvr_mailbox *mb);
+
+#endif

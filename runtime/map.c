@@ -1,0 +1,397 @@
+/* map.c — insertion-ordered maps with string keys.
+ *
+ * Entries live in one array in insertion order, so rvr_map_at() is O(1) and
+ * iteration is cache-friendly.  Small maps (most packets) are searched
+ * linearly; once a map holds more than MAP_SMALL entries it also gets an
+ * open-addressing (linear probing) index of entry positions, so that
+ * building a packet with RVR_MAX_ATTRS attributes stays linear.
+ *
+ * Removal shifts the later entries down to keep the order, so it is O(n);
+ * the index is patched in place (backward-shift deletion, then renumbering)
+ * rather than rebuilt. */
+#include <river/value.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "value_impl.h"
+
+#define MAP_SMALL      8   /* up to this many entries: no index */
+#define MAP_FIRST_CAP  4
+
+void rvr_map_init(rvr_map *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void rvr_map_fini(rvr_map *m)
+{
+    if (m == NULL)
+        return;
+    for (uint32_t i = 0; i < m->len; i++) {
+        free(m->entries[i].key);
+        rvr_value_clear(&m->entries[i].val);
+    }
+    free(m->entries);
+    free(m->index);
+    rvr_map_init(m);
+}
+
+rvr_map *rvr_map_new(void)
+{
+    rvr_map *m = malloc(sizeof *m);
+    if (m != NULL)
+        rvr_map_init(m);
+    return m;
+}
+
+void rvr_map_free(rvr_map *m)
+{
+    if (m == NULL)
+        return;
+    rvr_map_fini(m);
+    free(m);
+}
+
+size_t rvr_map_len(const rvr_map *m)
+{
+    return m != NULL ? m->len : 0;
+}
+
+unsigned rvr_map_depth(const rvr_map *m)
+{
+    /* The depth of the map as a value, as rvr_value_depth would report it. */
+    return m != NULL ? 1 + m->depth : 0;
+}
+
+rvr_status rvr_name_check(const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return RVR_EINVAL;
+    if (strnlen(name, RVR_MAX_NAME + 1) > RVR_MAX_NAME)
+        return RVR_ELIMIT;
+    return RVR_OK;
+}
+
+/* ---- the index ---------------------------------------------------------------- */
+
+static void index_insert(rvr_map *m, uint32_t pos)
+{
+    uint32_t mask = m->index_cap - 1;
+    uint32_t s = m->entries[pos].hash & mask;
+    while (m->index[s] != 0)
+        s = (s + 1) & mask;
+    m->index[s] = pos + 1;
+}
+
+/* (Re)builds the index with `cap` slots (a power of two, > 2 * len). */
+static rvr_status index_build(rvr_map *m, uint32_t cap)
+{
+    uint32_t *idx = calloc(cap, sizeof *idx);
+    if (idx == NULL)
+        return RVR_ENOMEM;
+    free(m->index);
+    m->index = idx;
+    m->index_cap = cap;
+    for (uint32_t i = 0; i < m->len; i++)
+        index_insert(m, i);
+    return RVR_OK;
+}
+
+/* Slot holding entry `pos`, which must be indexed. */
+static uint32_t index_slot_of(const rvr_map *m, uint32_t pos)
+{
+    uint32_t mask = m->index_cap - 1;
+    uint32_t s = m->entries[pos].hash & mask;
+    while (m->index[s] != pos + 1)
+        s = (s + 1) & mask;
+    return s;
+}
+
+/* Empties slot `hole` without breaking any probe chain: later members of
+ * the run move back into the hole when their home slot allows it. */
+static void index_delete_slot(rvr_map *m, uint32_t hole)
+{
+    uint32_t mask = m->index_cap - 1;
+    uint32_t j = hole;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (m->index[j] == 0)
+            break;
+        uint32_t home = m->entries[m->index[j] - 1].hash & mask;
+        /* The entry at j may fill the hole unless its home lies cyclically
+         * in (hole, j]: then it would become unreachable from home. */
+        bool stays = hole <= j ? (home > hole && home <= j)
+                               : (home > hole || home <= j);
+        if (!stays) {
+            m->index[hole] = m->index[j];
+            hole = j;
+        }
+    }
+    m->index[hole] = 0;
+}
+
+/* ---- lookup ------------------------------------------------------------------ */
+
+static int64_t map_find_pos(const rvr_map *m, const char *key, size_t keylen,
+                            uint32_t hash)
+{
+    if (m->index != NULL) {
+        uint32_t mask = m->index_cap - 1;
+        for (uint32_t s = hash & mask; m->index[s] != 0; s = (s + 1) & mask) {
+            const rvr_map_entry *e = &m->entries[m->index[s] - 1];
+            if (e->hash == hash && e->keylen == keylen &&
+                memcmp(e->key, key, keylen) == 0)
+                return m->index[s] - 1;
+        }
+        return -1;
+    }
+    for (uint32_t i = 0; i < m->len; i++) {
+        const rvr_map_entry *e = &m->entries[i];
+        if (e->hash == hash && e->keylen == keylen &&
+            memcmp(e->key, key, keylen) == 0)
+            return i;
+    }
+    return -1;
+}
+
+const rvr_value *rvr_map_find(const rvr_map *m, const char *key, size_t keylen,
+                              uint32_t hash)
+{
+    if (m == NULL || key == NULL)
+        return NULL;
+    int64_t pos = map_find_pos(m, key, keylen, hash);
+    return pos >= 0 ? &m->entries[pos].val : NULL;
+}
+
+const rvr_value *rvr_map_get(const rvr_map *m, const char *key)
+{
+    if (m == NULL || key == NULL)
+        return NULL;
+    /* Names longer than the limit can never have been stored. */
+    size_t n = strnlen(key, RVR_MAX_NAME + 1);
+    if (n > RVR_MAX_NAME)
+        return NULL;
+    return rvr_map_find(m, key, n, rvr_hash_bytes(key, n));
+}
+
+rvr_status rvr_map_at(const rvr_map *m, size_t i, const char **key,
+                      const rvr_value **val)
+{
+    if (m == NULL)
+        return RVR_EINVAL;
+    if (i >= m->len)
+        return RVR_ERANGE;
+    if (key != NULL)
+        *key = m->entries[i].key;
+    if (val != NULL)
+        *val = &m->entries[i].val;
+    return RVR_OK;
+}
+
+/* ---- modification ------------------------------------------------------------ */
+
+/* Called when a value of depth `gone` left the map: if it was (one of) the
+ * deepest, the recorded depth may be too high now. */
+static void map_depth_dropped(rvr_map *m, unsigned gone)
+{
+    if (gone == 0 || gone < m->depth)
+        return;
+    unsigned d = 0;
+    for (uint32_t i = 0; i < m->len; i++) {
+        unsigned x = rvr_value_depth(&m->entries[i].val);
+        if (x > d)
+            d = x;
+    }
+    m->depth = d;
+}
+
+static rvr_status map_reserve(rvr_map *m, uint32_t want)
+{
+    if (want <= m->cap)
+        return RVR_OK;
+    uint32_t cap = m->cap != 0 ? m->cap : MAP_FIRST_CAP;
+    while (cap < want)
+        cap *= 2;
+    if (cap > RVR_MAX_ATTRS)
+        cap = RVR_MAX_ATTRS;
+    rvr_map_entry *e = realloc(m->entries, (size_t)cap * sizeof *e);
+    if (e == NULL)
+        return RVR_ENOMEM;
+    m->entries = e;
+    m->cap = cap;
+    return RVR_OK;
+}
+
+rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth)
+{
+    if (m == NULL)
+        return RVR_EINVAL;
+    rvr_status st = rvr_name_check(key);
+    if (st != RVR_OK)
+        return st;
+    if ((st = rvr_value_check(v)) != RVR_OK)
+        return st;
+    if (v->type == RVR_T_MAP && v->as.map == m)
+        return RVR_EINVAL;  /* a map inside itself */
+    unsigned d = rvr_value_depth(v);
+    if (d > max_depth)
+        return RVR_ELIMIT;
+
+    size_t keylen = strlen(key);
+    uint32_t hash = rvr_hash_bytes(key, keylen);
+    int64_t pos = map_find_pos(m, key, keylen, hash);
+    if (pos >= 0) {
+        /* Replace in place: the key keeps its position. */
+        rvr_map_entry *e = &m->entries[pos];
+        unsigned old = rvr_value_depth(&e->val);
+        rvr_value_clear(&e->val);
+        e->val = *v;
+        memset(v, 0, sizeof *v);
+        if (d >= m->depth)
+            m->depth = d;
+        else
+            map_depth_dropped(m, old);
+        return RVR_OK;
+    }
+
+    if (m->len >= RVR_MAX_ATTRS)
+        return RVR_ELIMIT;
+    if ((st = map_reserve(m, m->len + 1)) != RVR_OK)
+        return st;
+    /* Keep the index at most half full; create it when leaving "small". */
+    uint32_t n = m->len + 1;
+    if (n > MAP_SMALL && (uint64_t)n * 2 > m->index_cap) {
+        uint32_t cap = m->index_cap != 0 ? m->index_cap * 2 : 32;
+        while ((uint64_t)n * 2 > cap)
+            cap *= 2;
+        if ((st = index_build(m, cap)) != RVR_OK)
+            return st;
+    }
+    char *k = malloc(keylen + 1);
+    if (k == NULL)
+        return RVR_ENOMEM;
+    memcpy(k, key, keylen + 1);
+
+    rvr_map_entry *e = &m->entries[m->len];
+    e->key = k;
+    e->keylen = (uint32_t)keylen;
+    e->hash = hash;
+    e->val = *v;
+    memset(v, 0, sizeof *v);
+    if (m->index != NULL)
+        index_insert(m, m->len);
+    m->len++;
+    if (d > m->depth)
+        m->depth = d;
+    return RVR_OK;
+}
+
+rvr_status rvr_map_set(rvr_map *m, const char *key, rvr_value *v)
+{
+    /* A map that is a value is one level down: its children get one less. */
+    return rvr_map_put(m, key, v, RVR_MAX_DEPTH - 1);
+}
+
+rvr_status rvr_map_remove(rvr_map *m, const char *key)
+{
+    if (m == NULL || key == NULL)
+        return RVR_EINVAL;
+    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
+    if (keylen > RVR_MAX_NAME)
+        return RVR_ENOATTR;
+    int64_t found = map_find_pos(m, key, keylen, rvr_hash_bytes(key, keylen));
+    if (found < 0)
+        return RVR_ENOATTR;
+    uint32_t pos = (uint32_t)found;
+
+    if (m->index != NULL)
+        index_delete_slot(m, index_slot_of(m, pos));
+    rvr_map_entry *e = &m->entries[pos];
+    unsigned gone = rvr_value_depth(&e->val);
+    free(e->key);
+    rvr_value_clear(&e->val);
+    memmove(e, e + 1, (size_t)(m->len - pos - 1) * sizeof *e);
+    m->len--;
+
+    if (m->index != NULL) {
+        if (m->len <= MAP_SMALL / 2) {
+            /* Hysteresis: keep the index until the map is clearly small. */
+            free(m->index);
+            m->index = NULL;
+            m->index_cap = 0;
+        } else if (pos < m->len) {
+            /* Entries after pos moved down by one: renumber their slots. */
+            for (uint32_t s = 0; s < m->index_cap; s++)
+                if (m->index[s] > pos + 1)
+                    m->index[s]--;
+        }
+    }
+    map_depth_dropped(m, gone);
+    return RVR_OK;
+}
+
+/* ---- copy and equality -------------------------------------------------------- */
+
+rvr_status rvr_map_copy_into(rvr_map *dst, const rvr_map *src)
+{
+    if (dst == NULL || src == NULL || dst->len != 0)
+        return RVR_EINVAL;
+    if (src->len == 0)
+        return RVR_OK;
+    rvr_status st = map_reserve(dst, src->len);
+    if (st != RVR_OK)
+        return st;
+    for (uint32_t i = 0; i < src->len; i++) {
+        const rvr_map_entry *s = &src->entries[i];
+        rvr_map_entry *d = &dst->entries[i];
+        d->key = malloc(s->keylen + 1);
+        if (d->key == NULL)
+            goto fail;
+        memcpy(d->key, s->key, s->keylen + 1);
+        if (rvr_value_copy(&d->val, &s->val) != RVR_OK) {
+            free(d->key);
+            goto fail;
+        }
+        d->keylen = s->keylen;
+        d->hash = s->hash;
+        dst->len++;
+    }
+    dst->depth = src->depth;
+    /* Same sizing as the source, so lookups cost the same. */
+    if (src->index != NULL && index_build(dst, src->index_cap) != RVR_OK)
+        goto fail;
+    return RVR_OK;
+fail:
+    rvr_map_fini(dst);
+    return RVR_ENOMEM;
+}
+
+rvr_map *rvr_map_copy(const rvr_map *m)
+{
+    if (m == NULL)
+        return NULL;
+    rvr_map *c = rvr_map_new();
+    if (c == NULL)
+        return NULL;
+    if (rvr_map_copy_into(c, m) != RVR_OK) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+bool rvr_map_equal(const rvr_map *a, const rvr_map *b)
+{
+    if (a == NULL || b == NULL || a->len != b->len)
+        return false;
+    /* Keys are unique, so "every key of a is in b with an equal value" plus
+     * equal sizes means the same set, whatever the order. */
+    for (uint32_t i = 0; i < a->len; i++) {
+        const rvr_map_entry *e = &a->entries[i];
+        const rvr_value *o = rvr_map_find(b, e->key, e->keylen, e->hash);
+        if (o == NULL || !rvr_value_equal(&e->val, o))
+            return false;
+    }
+    return true;
+}

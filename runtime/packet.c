@@ -1,0 +1,373 @@
+/* packet.c — dynamic messages: a tag, a source and an attribute map.
+ *
+ * Cost matters here (every dynamic send allocates a packet), so a packet is
+ * one allocation that also holds short tags inline; only tags of
+ * PKT_TAG_INLINE bytes or more get a separate buffer.  The attribute set is
+ * an rvr_map embedded in the packet. */
+#include <river/packet.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "packet_impl.h"
+
+#define PKT_TAG_INLINE 32  /* inline tag room, NUL included */
+
+static char *tag_inline(const rvr_packet *p)
+{
+    return (char *)(p + 1);
+}
+
+/* Length of a valid tag, or -1: tags follow the attribute-name rules. */
+static long tag_length(const char *tag)
+{
+    if (tag == NULL || tag[0] == '\0')
+        return -1;
+    size_t n = strnlen(tag, RVR_MAX_NAME + 1);
+    return n > RVR_MAX_NAME ? -1 : (long)n;
+}
+
+/* Stores a valid tag of length n; `tag` may point into p's current tag. */
+static rvr_status tag_store(rvr_packet *p, const char *tag, size_t n)
+{
+    char *old = p->tag;
+    char *buf = tag_inline(p);
+    if (n >= PKT_TAG_INLINE) {
+        buf = malloc(n + 1);
+        if (buf == NULL)
+            return RVR_ENOMEM;
+    }
+    memmove(buf, tag, n);
+    buf[n] = '\0';
+    if (old != NULL && old != tag_inline(p) && old != buf)
+        free(old);
+    p->tag = buf;
+    p->tag_len = (uint32_t)n;
+    p->tag_hash = rvr_hash_bytes(buf, n);
+    return RVR_OK;
+}
+
+static rvr_packet *packet_alloc(void)
+{
+    rvr_packet *p = malloc(sizeof *p + PKT_TAG_INLINE);
+    if (p == NULL)
+        return NULL;
+    /* Mailbox links, seq and src all start zeroed. */
+    memset(p, 0, sizeof *p);
+    rvr_map_init(&p->attrs);
+    return p;
+}
+
+rvr_packet *rvr_packet_new(const char *tag)
+{
+    long n = tag_length(tag);
+    if (n < 0)
+        return NULL;
+    rvr_packet *p = packet_alloc();
+    if (p == NULL)
+        return NULL;
+    if (tag_store(p, tag, (size_t)n) != RVR_OK) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void rvr_packet_free(rvr_packet *p)
+{
+    if (p == NULL)
+        return;
+    rvr_map_fini(&p->attrs);
+    if (p->tag != tag_inline(p))
+        free(p->tag);
+    free(p);
+}
+
+rvr_packet *rvr_packet_copy(const rvr_packet *p)
+{
+    if (p == NULL)
+        return NULL;
+    rvr_packet *c = packet_alloc();
+    if (c == NULL)
+        return NULL;
+    c->src = p->src;
+    if (tag_store(c, p->tag, p->tag_len) != RVR_OK) {
+        free(c);
+        return NULL;
+    }
+    if (rvr_map_copy_into(&c->attrs, &p->attrs) != RVR_OK) {
+        rvr_packet_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+const char *rvr_packet_tag(const rvr_packet *p)
+{
+    return p != NULL ? p->tag : NULL;
+}
+
+rvr_status rvr_packet_set_tag(rvr_packet *p, const char *tag)
+{
+    long n = tag_length(tag);
+    if (p == NULL || n < 0)
+        return RVR_EINVAL;
+    return tag_store(p, tag, (size_t)n);
+}
+
+const rvr_uuid *rvr_packet_src(const rvr_packet *p)
+{
+    return p != NULL ? &p->src : NULL;
+}
+
+bool rvr_packet_equal(const rvr_packet *a, const rvr_packet *b)
+{
+    if (a == NULL || b == NULL)
+        return false;
+    return a->tag_len == b->tag_len && a->tag_hash == b->tag_hash &&
+           memcmp(a->tag, b->tag, a->tag_len) == 0 &&
+           rvr_uuid_eq(&a->src, &b->src) &&
+           rvr_map_equal(&a->attrs, &b->attrs);
+}
+
+/* ---- iteration ------------------------------------------------------------- */
+
+size_t rvr_packet_count(const rvr_packet *p)
+{
+    return p != NULL ? p->attrs.len : 0;
+}
+
+rvr_status rvr_packet_at(const rvr_packet *p, size_t i, const char **name,
+                         const rvr_value **val)
+{
+    if (p == NULL)
+        return RVR_EINVAL;
+    return rvr_map_at(&p->attrs, i, name, val);
+}
+
+const rvr_map *rvr_packet_attrs(const rvr_packet *p)
+{
+    return p != NULL ? &p->attrs : NULL;
+}
+
+bool rvr_packet_has(const rvr_packet *p, const char *name)
+{
+    return p != NULL && rvr_map_get(&p->attrs, name) != NULL;
+}
+
+rvr_status rvr_packet_remove(rvr_packet *p, const char *name)
+{
+    if (p == NULL)
+        return RVR_EINVAL;
+    return rvr_map_remove(&p->attrs, name);
+}
+
+/* ---- setters ------------------------------------------------------------------ */
+
+rvr_status rvr_packet_set(rvr_packet *p, const char *name, rvr_value *v)
+{
+    if (p == NULL)
+        return RVR_EINVAL;
+    /* The attribute set is level 0: an attribute may be RVR_MAX_DEPTH deep. */
+    return rvr_map_put(&p->attrs, name, v, RVR_MAX_DEPTH);
+}
+
+rvr_status rvr_packet_set_bool(rvr_packet *p, const char *name, bool v)
+{
+    rvr_value x = rvr_value_bool(v);
+    return rvr_packet_set(p, name, &x);
+}
+
+rvr_status rvr_packet_set_i64(rvr_packet *p, const char *name, int64_t v)
+{
+    rvr_value x = rvr_value_i64(v);
+    return rvr_packet_set(p, name, &x);
+}
+
+rvr_status rvr_packet_set_u64(rvr_packet *p, const char *name, uint64_t v)
+{
+    rvr_value x = rvr_value_u64(v);
+    return rvr_packet_set(p, name, &x);
+}
+
+rvr_status rvr_packet_set_f64(rvr_packet *p, const char *name, double v)
+{
+    rvr_value x = rvr_value_f64(v);
+    return rvr_packet_set(p, name, &x);
+}
+
+rvr_status rvr_packet_set_uuid(rvr_packet *p, const char *name, const rvr_uuid *v)
+{
+    if (v == NULL)
+        return RVR_EINVAL;
+    rvr_value x = rvr_value_uuid(v);
+    return rvr_packet_set(p, name, &x);
+}
+
+/* Sets an allocated value, freeing it if the packet did not take it. */
+static rvr_status set_owned(rvr_packet *p, const char *name, rvr_value *x)
+{
+    rvr_status st = rvr_packet_set(p, name, x);
+    rvr_value_clear(x);  /* no-op on success */
+    return st;
+}
+
+rvr_status rvr_packet_set_str(rvr_packet *p, const char *name, const char *s)
+{
+    rvr_value x;
+    if (p == NULL)
+        return RVR_EINVAL;
+    rvr_status st = rvr_value_str(&x, s);
+    return st != RVR_OK ? st : set_owned(p, name, &x);
+}
+
+rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
+                               size_t len)
+{
+    rvr_value x;
+    if (p == NULL)
+        return RVR_EINVAL;
+    rvr_status st = rvr_value_strn(&x, s, len);
+    return st != RVR_OK ? st : set_owned(p, name, &x);
+}
+
+rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *data,
+                                size_t len)
+{
+    rvr_value x;
+    if (p == NULL)
+        return RVR_EINVAL;
+    rvr_status st = rvr_value_bytes(&x, data, len);
+    return st != RVR_OK ? st : set_owned(p, name, &x);
+}
+
+rvr_status rvr_packet_set_list(rvr_packet *p, const char *name, rvr_list *l)
+{
+    if (l == NULL)
+        return RVR_EINVAL;
+    rvr_value x = rvr_value_list(l);
+    return rvr_packet_set(p, name, &x);  /* on failure l is still the caller's */
+}
+
+rvr_status rvr_packet_set_map(rvr_packet *p, const char *name, rvr_map *m)
+{
+    if (m == NULL)
+        return RVR_EINVAL;
+    rvr_value x = rvr_value_map(m);
+    return rvr_packet_set(p, name, &x);
+}
+
+/* ---- getters ------------------------------------------------------------------ */
+
+static rvr_status lookup(const rvr_packet *p, const char *name, rvr_type t,
+                         const void *out, const rvr_value **v)
+{
+    if (p == NULL || name == NULL || out == NULL)
+        return RVR_EINVAL;
+    *v = rvr_map_get(&p->attrs, name);
+    if (*v == NULL)
+        return RVR_ENOATTR;
+    return (*v)->type == t ? RVR_OK : RVR_ETYPE;
+}
+
+rvr_status rvr_packet_get(const rvr_packet *p, const char *name, const rvr_value **out)
+{
+    if (p == NULL || name == NULL || out == NULL)
+        return RVR_EINVAL;
+    const rvr_value *v = rvr_map_get(&p->attrs, name);
+    if (v == NULL)
+        return RVR_ENOATTR;
+    *out = v;
+    return RVR_OK;
+}
+
+rvr_status rvr_packet_get_bool(const rvr_packet *p, const char *name, bool *out)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_BOOL, out, &v);
+    if (st == RVR_OK)
+        *out = v->as.b;
+    return st;
+}
+
+rvr_status rvr_packet_get_i64(const rvr_packet *p, const char *name, int64_t *out)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_INT, out, &v);
+    if (st == RVR_OK)
+        *out = v->as.i;
+    return st;
+}
+
+rvr_status rvr_packet_get_u64(const rvr_packet *p, const char *name, uint64_t *out)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_UINT, out, &v);
+    if (st == RVR_OK)
+        *out = v->as.u;
+    return st;
+}
+
+rvr_status rvr_packet_get_f64(const rvr_packet *p, const char *name, double *out)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_DOUBLE, out, &v);
+    if (st == RVR_OK)
+        *out = v->as.d;
+    return st;
+}
+
+rvr_status rvr_packet_get_str(const rvr_packet *p, const char *name,
+                              const char **out, size_t *len)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_STRING, out, &v);
+    if (st == RVR_OK) {
+        *out = v->as.str.ptr;
+        if (len != NULL)
+            *len = v->as.str.len;
+    }
+    return st;
+}
+
+rvr_status rvr_packet_get_bytes(const rvr_packet *p, const char *name,
+                                const uint8_t **out, size_t *len)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_BYTES, out, &v);
+    if (st == RVR_OK) {
+        *out = v->as.bytes.ptr;
+        if (len != NULL)
+            *len = v->as.bytes.len;
+    }
+    return st;
+}
+
+rvr_status rvr_packet_get_uuid(const rvr_packet *p, const char *name, rvr_uuid *out)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_UUID, out, &v);
+    if (st == RVR_OK)
+        *out = v->as.uuid;
+    return st;
+}
+
+rvr_status rvr_packet_get_list(const rvr_packet *p, const char *name,
+                               const rvr_list **out)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_LIST, out, &v);
+    if (st == RVR_OK)
+        *out = v->as.list;
+    return st;
+}
+
+rvr_status rvr_packet_get_map(const rvr_packet *p, const char *name,
+                              const rvr_map **out)
+{
+    const rvr_value *v;
+    rvr_status st = lookup(p, name, RVR_T_MAP, out, &v);
+    if (st == RVR_OK)
+        *out = v->as.map;
+    return st;
+}

@@ -1,0 +1,69 @@
+/* platform.h — the thin layer over threads and clocks.  Everything the
+ * runtime needs from the OS besides sockets goes through here, so a port
+ * touches one file. */
+#ifndef RIVER_PLATFORM_H
+#define RIVER_PLATFORM_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef pthread_mutex_t rvr_mutex;
+typedef pthread_cond_t rvr_cond;
+
+static inline int rvr_mutex_init(rvr_mutex *m) { return pthread_mutex_init(m, NULL); }
+static inline void rvr_mutex_destroy(rvr_mutex *m) { pthread_mutex_destroy(m); }
+static inline void rvr_mutex_lock(rvr_mutex *m) { pthread_mutex_lock(m); }
+static inline void rvr_mutex_unlock(rvr_mutex *m) { pthread_mutex_unlock(m); }
+
+/* Condition variables wait on CLOCK_MONOTONIC so a clock change cannot
+ * stretch or cut a timeout. */
+static inline int rvr_cond_init(rvr_cond *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+    return rc;
+}
+static inline void rvr_cond_destroy(rvr_cond *c) { pthread_cond_destroy(c); }
+static inline void rvr_cond_signal(rvr_cond *c) { pthread_cond_signal(c); }
+static inline void rvr_cond_broadcast(rvr_cond *c) { pthread_cond_broadcast(c); }
+static inline void rvr_cond_wait(rvr_cond *c, rvr_mutex *m) { pthread_cond_wait(c, m); }
+
+/* Monotonic time in nanoseconds. */
+static inline uint64_t rvr_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits until the absolute monotonic time `deadline_ns`; false on timeout. */
+static inline bool rvr_cond_wait_until(rvr_cond *c, rvr_mutex *m, uint64_t deadline_ns)
+{
+    struct timespec ts = { (time_t)(deadline_ns / 1000000000u), (long)(deadline_ns % 1000000000u) };
+    return pthread_cond_timedwait(c, m, &ts) != ETIMEDOUT;
+}
+
+/* A hint to the CPU inside spin loops. */
+static inline void rvr_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline int rvr_ncpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+#endif

@@ -1,0 +1,60 @@
+/* value_impl.h — internal layout of maps (the attribute set of a packet is
+ * an rvr_map embedded in the packet) and helpers shared by the runtime. */
+#ifndef RIVER_VALUE_IMPL_H
+#define RIVER_VALUE_IMPL_H
+
+#include <river/value.h>
+
+typedef struct rvr_map_entry {
+    char *key;
+    uint32_t keylen;
+    uint32_t hash;
+    rvr_value val;
+} rvr_map_entry;
+
+struct rvr_map {
+    rvr_map_entry *entries;  /* insertion order */
+    uint32_t len, cap;
+    uint32_t *index;         /* open-addressing slots (entry index + 1), NULL while small */
+    uint32_t index_cap;
+    unsigned depth;          /* deepest nesting of any value (see rvr_value_depth) */
+};
+
+/* An embedded map (in a packet): init/fini instead of new/free. */
+void rvr_map_init(rvr_map *m);
+void rvr_map_fini(rvr_map *m);
+/* Deep-copies src into the initialised, empty dst. */
+rvr_status rvr_map_copy_into(rvr_map *dst, const rvr_map *src);
+
+/* A valid attribute name or map key: non-empty, at most RVR_MAX_NAME bytes.
+ * RVR_EINVAL for NULL or "", RVR_ELIMIT when too long. */
+rvr_status rvr_name_check(const char *name);
+
+/* The map setter behind rvr_map_set and the packet setters: takes *v on
+ * success.  max_depth is the deepest rvr_value_depth a value may have here:
+ * RVR_MAX_DEPTH for a packet's attribute set (level 0), RVR_MAX_DEPTH - 1
+ * for a map that is itself a value. */
+rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth);
+
+/* Lookup with a precomputed length and hash (rvr_hash_bytes(key, keylen)),
+ * for callers that look the same name up in many maps (matching). */
+const rvr_value *rvr_map_find(const rvr_map *m, const char *key, size_t keylen,
+                              uint32_t hash);
+
+/* RVR_OK if *v may be stored in a container: a known type other than NONE,
+ * non-NULL list/map/string pointers, sizes within RVR_MAX_VALUE_SIZE. */
+rvr_status rvr_value_check(const rvr_value *v);
+
+/* FNV-1a, used for map keys and the mailbox's tag index. */
+static inline uint32_t rvr_hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+#endif

@@ -1,0 +1,306 @@
+/* vm.c — the VM: the registry of its VRs, their threads, and rvr_main. */
+#include "vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "log.h"
+
+static size_t slot_of(const rvr_vm *vm, const rvr_uuid *id)
+{
+    uint64_t h;
+    memcpy(&h, id->bytes, sizeof h);   /* UUIDs are random: any 8 bytes hash well */
+    return (size_t)(h & (vm->nslots - 1));
+}
+
+rvr_status rvr_vm_create(rvr_vm **out)
+{
+    rvr_vm *vm = calloc(1, sizeof *vm);
+    if (vm == NULL)
+        return RVR_ENOMEM;
+    vm->id = rvr_uuid_generate();
+    vm->nslots = 64;
+    vm->slots = calloc(vm->nslots, sizeof *vm->slots);
+    if (vm->slots == NULL) {
+        free(vm);
+        return RVR_ENOMEM;
+    }
+    pthread_rwlock_init(&vm->reg_lock, NULL);
+    rvr_mutex_init(&vm->life_lock);
+    rvr_cond_init(&vm->life_cond);
+    atomic_init(&vm->stopping, false);
+    *out = vm;
+    return RVR_OK;
+}
+
+static void vm_free(rvr_vm *vm)
+{
+    pthread_rwlock_destroy(&vm->reg_lock);
+    rvr_mutex_destroy(&vm->life_lock);
+    rvr_cond_destroy(&vm->life_cond);
+    free(vm->slots);
+    free(vm);
+}
+
+static void registry_grow(rvr_vm *vm)
+{
+    size_t n = vm->nslots * 2;
+    rvr_vr **slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return;   /* keep the longer chains; lookups still work */
+    rvr_vr **old = vm->slots;
+    size_t oldn = vm->nslots;
+    vm->slots = slots;
+    vm->nslots = n;
+    for (size_t i = 0; i < oldn; i++) {
+        rvr_vr *v = old[i];
+        while (v != NULL) {
+            rvr_vr *nx = v->hnext;
+            size_t s = slot_of(vm, &v->id);
+            v->hnext = slots[s];
+            slots[s] = v;
+            v = nx;
+        }
+    }
+    free(old);
+}
+
+rvr_status rvr_vm_add_vr(rvr_vm *vm, const rvr_vr_type *t, const void *args,
+                         const rvr_uuid *parent, rvr_vr **out)
+{
+    rvr_vr *vr = calloc(1, sizeof *vr);
+    if (vr == NULL)
+        return RVR_ENOMEM;
+    rvr_status st = rvr_mailbox_init(&vr->mb);
+    if (st != RVR_OK) {
+        free(vr);
+        return st;
+    }
+    if ((st = rvr_args_copy(t, args, &vr->args)) != RVR_OK) {
+        rvr_mailbox_fini(&vr->mb);
+        free(vr);
+        return st;
+    }
+    vr->id = rvr_uuid_generate();
+    if (parent != NULL)
+        vr->parent = *parent;
+    vr->vm = vm;
+    vr->type = t;
+    atomic_init(&vr->refs, 1);
+
+    pthread_rwlock_wrlock(&vm->reg_lock);
+    if (atomic_load(&vm->stopping)) {
+        pthread_rwlock_unlock(&vm->reg_lock);
+        rvr_vr_unref(vr);
+        return RVR_ECLOSED;
+    }
+    if (vm->count >= vm->nslots)
+        registry_grow(vm);
+    size_t s = slot_of(vm, &vr->id);
+    vr->hnext = vm->slots[s];
+    vm->slots[s] = vr;
+    vm->count++;
+    pthread_rwlock_unlock(&vm->reg_lock);
+    *out = vr;
+    return RVR_OK;
+}
+
+void rvr_vm_remove_vr(rvr_vm *vm, rvr_vr *vr)
+{
+    pthread_rwlock_wrlock(&vm->reg_lock);
+    for (rvr_vr **pp = &vm->slots[slot_of(vm, &vr->id)]; *pp != NULL; pp = &(*pp)->hnext) {
+        if (*pp == vr) {
+            *pp = vr->hnext;
+            vm->count--;
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&vm->reg_lock);
+    rvr_mailbox_close(&vr->mb, RVR_ENOTFOUND);
+}
+
+rvr_vr *rvr_vm_ref_vr(rvr_vm *vm, const rvr_uuid *id)
+{
+    rvr_vr *found = NULL;
+    pthread_rwlock_rdlock(&vm->reg_lock);
+    for (rvr_vr *v = vm->slots[slot_of(vm, id)]; v != NULL; v = v->hnext) {
+        if (rvr_uuid_eq(&v->id, id)) {
+            atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
+            found = v;
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&vm->reg_lock);
+    return found;
+}
+
+void rvr_vr_unref(rvr_vr *vr)
+{
+    if (atomic_fetch_sub_explicit(&vr->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    rvr_mailbox_fini(&vr->mb);
+    rvr_args_free(vr->type, vr->args);
+    free(vr);
+}
+
+void rvr_vm_stop(rvr_vm *vm, int wait_ms)
+{
+    pthread_rwlock_wrlock(&vm->reg_lock);
+    atomic_store(&vm->stopping, true);
+    for (size_t i = 0; i < vm->nslots; i++)
+        for (rvr_vr *v = vm->slots[i]; v != NULL; v = v->hnext)
+            rvr_mailbox_close(&v->mb, RVR_ECLOSED);
+    pthread_rwlock_unlock(&vm->reg_lock);
+
+    uint64_t deadline = rvr_now_ns() + (uint64_t)wait_ms * 1000000u;
+    rvr_mutex_lock(&vm->life_lock);
+    while (vm->live > 0 && rvr_cond_wait_until(&vm->life_cond, &vm->life_lock, deadline))
+        ;
+    size_t left = vm->live;
+    rvr_mutex_unlock(&vm->life_lock);
+    if (left > 0) {
+        /* Their threads still use the VM: leave it allocated. */
+        RVR_LOG(RVR_LOG_WARN, "%zu VR(s) still running %d ms after the VM stopped; "
+                "exiting without them", left, wait_ms);
+        pthread_rwlock_rdlock(&vm->reg_lock);
+        for (size_t i = 0; i < vm->nslots; i++)
+            for (rvr_vr *v = vm->slots[i]; v != NULL; v = v->hnext) {
+                char buf[RVR_UUID_STRLEN];
+                RVR_LOG(RVR_LOG_WARN, "  still running: %s %s", v->type->name,
+                        rvr_uuid_str(&v->id, buf));
+            }
+        pthread_rwlock_unlock(&vm->reg_lock);
+        return;
+    }
+    vm_free(vm);
+}
+
+/* ---- VR threads ----------------------------------------------------------- */
+
+static void *vr_thread(void *arg)
+{
+    rvr_vr *vr = arg;
+    rvr_vm *vm = vr->vm;
+    int rc = vr->type->main(vr, vr->args);
+    if (rc != 0) {
+        char buf[RVR_UUID_STRLEN];
+        RVR_LOG(RVR_LOG_INFO, "VR %s %s returned %d", vr->type->name, rvr_uuid_str(&vr->id, buf), rc);
+    }
+    rvr_vm_remove_vr(vm, vr);
+    rvr_vr_unref(vr);
+    rvr_mutex_lock(&vm->life_lock);
+    vm->live--;
+    rvr_cond_broadcast(&vm->life_cond);
+    rvr_mutex_unlock(&vm->life_lock);
+    return NULL;
+}
+
+rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vmid, const rvr_vr_type *type,
+                     const void *args, rvr_uuid *out_id)
+{
+    if (self == NULL || type == NULL || type->main == NULL || type->name == NULL ||
+        (type->nargs > 0 && (type->args == NULL || type->args_size == 0)))
+        return RVR_EINVAL;
+    rvr_vm *vm = self->vm;
+    if (vmid != NULL && !rvr_uuid_is_nil(vmid) && !rvr_uuid_eq(vmid, &vm->id))
+        return RVR_ENOTFOUND;   /* remote VMs arrive with deployment */
+    rvr_vr *vr;
+    rvr_status st = rvr_vm_add_vr(vm, type, args, &self->id, &vr);
+    if (st != RVR_OK)
+        return st;
+    rvr_uuid id = vr->id;   /* vr may be gone as soon as its thread runs */
+
+    rvr_mutex_lock(&vm->life_lock);
+    vm->live++;
+    rvr_mutex_unlock(&vm->life_lock);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t th;
+    int rc = pthread_create(&th, &attr, vr_thread, vr);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        rvr_mutex_lock(&vm->life_lock);
+        vm->live--;
+        rvr_mutex_unlock(&vm->life_lock);
+        rvr_vm_remove_vr(vm, vr);
+        rvr_vr_unref(vr);
+        RVR_LOG(RVR_LOG_ERROR, "cannot start a thread for VR %s: %s", type->name, strerror(rc));
+        return RVR_ESYS;
+    }
+    if (out_id != NULL)
+        *out_id = id;
+    return RVR_OK;
+}
+
+/* ---- the process entry point ---------------------------------------------- */
+
+static int shutdown_wait_ms(void)
+{
+    const char *s = getenv("RIVER_SHUTDOWN_MS");
+    if (s != NULL && *s != '\0') {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*end == '\0' && v >= 0 && v <= 3600000)
+            return (int)v;
+    }
+    return 5000;
+}
+
+int rvr_main(int argc, char **argv, const rvr_vr_type *type)
+{
+    const char *prog = argc > 0 && argv != NULL && argv[0] != NULL ? argv[0] : "river";
+    /* Messages name the program as the user typed it, not libtool's wrapper. */
+    if (strrchr(prog, '/') != NULL)
+        prog = strrchr(prog, '/') + 1;
+    if (strncmp(prog, "lt-", 3) == 0)
+        prog += 3;
+    if (type == NULL || type->main == NULL) {
+        fprintf(stderr, "%s: rvr_main: no VR type given\n", prog);
+        return 2;
+    }
+    const char *env = getenv("RIVER_LOG");
+    if (env != NULL && rvr_log_parse_level(env) >= 0)
+        rvr_log_threshold = rvr_log_parse_level(env);
+
+    void *args;
+    rvr_common_opts common;
+    char *argv0 = argc > 0 && argv != NULL ? argv[0] : NULL;
+    if (argv0 != NULL)
+        argv[0] = (char *)prog;
+    rvr_status pst = rvr_args_parse(type, argc, argv, &args, &common, stderr);
+    if (argv0 != NULL)
+        argv[0] = argv0;
+    if (pst != RVR_OK)
+        return 2;
+    if (common.help) {
+        rvr_args_help(type, prog, stdout);
+        rvr_args_free(type, args);
+        return 0;
+    }
+    if (common.log_level >= 0)
+        rvr_log_threshold = common.log_level;
+
+    rvr_vm *vm;
+    rvr_vr *vr;
+    if (rvr_vm_create(&vm) != RVR_OK) {
+        fprintf(stderr, "%s: out of memory starting the VM\n", prog);
+        rvr_args_free(type, args);
+        return 1;
+    }
+    rvr_status st = rvr_vm_add_vr(vm, type, args, NULL, &vr);
+    rvr_args_free(type, args);
+    if (st != RVR_OK) {
+        fprintf(stderr, "%s: cannot start the initial VR: %s\n", prog, rvr_strerror(st));
+        rvr_vm_stop(vm, 0);
+        return 1;
+    }
+    /* The initial VR runs on the calling thread: it gets the main stack. */
+    int rc = type->main(vr, vr->args);
+    rvr_vm_remove_vr(vm, vr);
+    rvr_vr_unref(vr);
+    rvr_vm_stop(vm, shutdown_wait_ms());
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* vm.h — a VM (the runtime inside one process) and its VRs. */
+#ifndef RIVER_VM_H
+#define RIVER_VM_H
+
+#include <stdatomic.h>
+#include <river/vr.h>
+#include "mailbox.h"
+#include "platform.h"
+
+typedef struct rvr_vm rvr_vm;
+
+struct rvr_vr {
+    rvr_uuid id, parent;
+    rvr_vm *vm;
+    const rvr_vr_type *type;
+    void *args;                 /* private copy, freed with the VR */
+    _Atomic int refs;           /* the thread's own, plus each sender's */
+    rvr_mailbox mb;
+    struct rvr_vr *hnext;       /* registry chain */
+};
+
+struct rvr_vm {
+    rvr_uuid id;
+    pthread_rwlock_t reg_lock;  /* guards the registry */
+    rvr_vr **slots;
+    size_t nslots, count;
+    rvr_mutex life_lock;        /* guards live; signalled on every VR end */
+    rvr_cond life_cond;
+    size_t live;                /* spawned VR threads not yet finished */
+    _Atomic bool stopping;
+};
+
+rvr_status rvr_vm_create(rvr_vm **out);
+/* Stops the VM: closes every mailbox and waits up to wait_ms for the VR
+ * threads to return.  Frees the VM unless some are still running. */
+void rvr_vm_stop(rvr_vm *vm, int wait_ms);
+
+/* Creates a VR (not yet running) and registers it. */
+rvr_status rvr_vm_add_vr(rvr_vm *vm, const rvr_vr_type *t, const void *args,
+                         const rvr_uuid *parent, rvr_vr **out);
+/* Unregisters the VR and closes its mailbox (senders get RVR_ENOTFOUND). */
+void rvr_vm_remove_vr(rvr_vm *vm, rvr_vr *vr);
+/* Looks up a VR and takes a reference on it, or NULL. */
+rvr_vr *rvr_vm_ref_vr(rvr_vm *vm, const rvr_uuid *id);
+void rvr_vr_unref(rvr_vr *vr);
+
+#endif

@@ -1,0 +1,73 @@
+/* vr.c — what a VR does: identity, send, selective receive. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "packet_impl.h"
+#include "vm.h"
+
+const rvr_uuid *rvr_self(const rvr_vr *self) { return &self->id; }
+const rvr_uuid *rvr_parent(const rvr_vr *self) { return &self->parent; }
+const rvr_uuid *rvr_vm_id(const rvr_vr *self) { return &self->vm->id; }
+const rvr_vr_type *rvr_vr_type_of(const rvr_vr *self) { return self->type; }
+
+bool rvr_stopping(const rvr_vr *self)
+{
+    return atomic_load_explicit(&self->vm->stopping, memory_order_relaxed);
+}
+
+size_t rvr_pending(rvr_vr *self)
+{
+    return rvr_mailbox_count(&self->mb);
+}
+
+rvr_status rvr_list_vrs(rvr_vr *self, rvr_uuid **out, size_t *n)
+{
+    if (self == NULL || out == NULL || n == NULL)
+        return RVR_EINVAL;
+    rvr_vm *vm = self->vm;
+    pthread_rwlock_rdlock(&vm->reg_lock);
+    rvr_uuid *ids = malloc((vm->count ? vm->count : 1) * sizeof *ids);
+    size_t k = 0;
+    if (ids != NULL)
+        for (size_t i = 0; i < vm->nslots; i++)
+            for (rvr_vr *v = vm->slots[i]; v != NULL; v = v->hnext)
+                ids[k++] = v->id;
+    pthread_rwlock_unlock(&vm->reg_lock);
+    if (ids == NULL)
+        return RVR_ENOMEM;
+    *out = ids;
+    *n = k;
+    return RVR_OK;
+}
+
+rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
+{
+    if (self == NULL || dst == NULL || p == NULL)
+        return RVR_EINVAL;
+    if (rvr_stopping(self))
+        return RVR_ECLOSED;
+    rvr_vr *to = rvr_vm_ref_vr(self->vm, dst);
+    if (to == NULL)
+        return RVR_ENOTFOUND;
+    rvr_uuid old = p->src;
+    p->src = self->id;
+    rvr_status st = rvr_mailbox_push(&to->mb, p);
+    if (st != RVR_OK)
+        p->src = old;
+    rvr_vr_unref(to);
+    return st;
+}
+
+rvr_status rvr_recv(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet **out)
+{
+    if (self == NULL || out == NULL)
+        return RVR_EINVAL;
+    return rvr_mailbox_take(&self->mb, m, timeout_ms, false, out);
+}
+
+rvr_status rvr_peek(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet **out)
+{
+    if (self == NULL || out == NULL)
+        return RVR_EINVAL;
+    return rvr_mailbox_take(&self->mb, m, timeout_ms, true, out);
+}
