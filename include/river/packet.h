@@ -10,8 +10,10 @@
  * with rvr_packet_free.  rvr_send() takes the packet only when it returns
  * RVR_OK; a receive hands the packet to the caller.  Setters copy strings
  * and bytes; the _take setters move lists, maps and values in (on success
- * only).  Getters return pointers into the packet, valid until the attribute
- * is replaced or the packet freed.
+ * only).  The typed getters (str, bytes, list, map) return pointers to the
+ * value's own storage, valid until that attribute is replaced or removed or
+ * the packet freed; the rvr_value pointers of rvr_packet_get/rvr_packet_at
+ * are valid only until the packet is next modified.
  *
  * Getters are type-checked: RVR_ENOATTR when the name is absent, RVR_ETYPE
  * when it holds another type; `*out` is untouched on error.
@@ -47,7 +49,8 @@ const rvr_map *rvr_packet_attrs(const rvr_packet *p);
 bool rvr_packet_has(const rvr_packet *p, const char *name);
 rvr_status rvr_packet_remove(rvr_packet *p, const char *name);
 
-/* Setters.  RVR_EINVAL for a bad name, RVR_ELIMIT past a limit, RVR_ENOMEM. */
+/* Setters.  RVR_EINVAL for a NULL or empty name, RVR_ELIMIT for a name
+ * longer than RVR_MAX_NAME or past another limit, RVR_ENOMEM. */
 rvr_status rvr_packet_set_bool(rvr_packet *p, const char *name, bool v);
 rvr_status rvr_packet_set_i64(rvr_packet *p, const char *name, int64_t v);
 rvr_status rvr_packet_set_u64(rvr_packet *p, const char *name, uint64_t v);

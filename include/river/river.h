@@ -13,5 +13,6 @@
 #include <river/packet.h>
 #include <river/match.h>
 #include <river/vr.h>
+#include <river/codec.h>
 
 #endif

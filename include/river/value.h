@@ -8,8 +8,8 @@
  * of lists is depth 2.
  *
  * Ownership.  An rvr_value owns what it points to (string, bytes, list or
- * map).  Functions that "take" a value (rvr_list_append, rvr_map_set, and
- * the _take setters) move its contents on success and leave the caller's
+ * map).  Functions that "take" a value (rvr_list_append, rvr_map_set,
+ * rvr_packet_set, rvr_packet_set_list/map) move its contents on success and leave the caller's
  * rvr_value empty (RVR_T_NONE); on failure the caller still owns it.
  * Getters return const pointers that stay valid until the container is
  * modified or freed.  Constructors of string/bytes values copy the input.
@@ -121,6 +121,7 @@ rvr_status rvr_map_set(rvr_map *m, const char *key, rvr_value *v);
 rvr_status rvr_map_remove(rvr_map *m, const char *key);        /* RVR_ENOATTR if absent */
 rvr_map *rvr_map_copy(const rvr_map *m);                       /* NULL on ENOMEM */
 bool rvr_map_equal(const rvr_map *a, const rvr_map *b);        /* same keys and values, any order */
+/* The map's depth as a value: 1 + the deepest of its values (see rvr_value_depth). */
 unsigned rvr_map_depth(const rvr_map *m);
 
 rvr_list *rvr_list_copy(const rvr_list *l);                    /* NULL on ENOMEM */
