@@ -28,6 +28,8 @@ struct rvr_vm {
     rvr_cond life_cond;
     size_t live;                /* spawned VR threads not yet finished */
     _Atomic bool stopping;
+    struct rvr_net *net;        /* TCP transport (transport.c); NULL until started */
+    struct rvr_disc *disc;      /* UDP discovery (discovery.c); NULL until started */
 };
 
 rvr_status rvr_vm_create(rvr_vm **out);
