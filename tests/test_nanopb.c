@@ -36,6 +36,7 @@ typedef struct probe {
 #define probe_CALLBACK NULL
 #define probe_DEFAULT NULL
 PB_BIND(probe, probe, AUTO)
+#define probe_fields (&probe_msg)
 
 /* Encodes p into a malloc'ed buffer. */
 static uint8_t *encode(const probe *p, size_t *len)
