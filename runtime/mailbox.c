@@ -18,12 +18,15 @@ struct mb_group {
 enum { BY_ARRIVAL, BY_TAG, BY_SRC };
 
 /* Parking costs a futex wake on the sender's side and a reschedule on ours
- * (tens of microseconds on virtual machines), so spinning pays for itself
- * for a long while.  A failed spin shrinks the budget by a quarter, a
- * successful one doubles it. */
-#define SPIN_MIN_NS 4000u
-#define SPIN_MAX_NS 400000u
+ * (tens of microseconds on virtual machines), so a taker first spins.  The
+ * budget follows the waits actually seen: after a spin that ended with news
+ * it moves toward four times that wait; after a spin that ran out it
+ * halves.  Past the first SPIN_PURE_NS the spinner also yields its core, so
+ * when cores are oversubscribed the thread it waits for gets to run. */
+#define SPIN_MIN_NS 2000u
+#define SPIN_MAX_NS 200000u
 #define SPIN_START_NS 50000u
+#define SPIN_PURE_NS 3000u
 /* Empty groups are kept for reuse (a ping-pong recreates its group on every
  * message) until they outnumber this many. */
 #define MAX_EMPTY_GROUPS 64u
@@ -293,21 +296,33 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
 }
 
 /* Spins until a packet newer than `seen` arrives, the mailbox closes, the
- * budget runs out or the deadline (0: none) passes.  Returns whether
- * something happened.  Runs without the lock. */
+ * budget runs out or the deadline (0: none) passes, then adapts the budget.
+ * Returns whether something happened.  Runs without the lock. */
 static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
 {
-    uint64_t start = rvr_now_ns(), until = start + mb->spin_ns;
+    uint64_t start = rvr_now_ns(), until = start + mb->spin_ns, now = start;
     if (deadline != 0 && deadline < until)
         until = deadline;
-    for (unsigned i = 0;; i++) {
+    for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(&mb->pushed, memory_order_acquire) != seen ||
-            atomic_load_explicit(&mb->closed, memory_order_relaxed))
+            atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
+            uint64_t want = 4 * (now - start);
+            want = want < SPIN_MIN_NS ? SPIN_MIN_NS : want > SPIN_MAX_NS ? SPIN_MAX_NS : want;
+            mb->spin_ns = (uint32_t)((mb->spin_ns + want) / 2);
             return true;
-        rvr_cpu_relax();
-        if ((i & 31) == 31 && rvr_now_ns() >= until)
-            return false;
+        }
+        if ((i & 15) == 0) {
+            now = rvr_now_ns();
+            if (now >= until)
+                break;
+            if (now - start > SPIN_PURE_NS)
+                rvr_thread_yield();
+        } else {
+            rvr_cpu_relax();
+        }
     }
+    mb->spin_ns = mb->spin_ns / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : mb->spin_ns / 2;
+    return false;
 }
 
 rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
@@ -345,13 +360,8 @@ rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms,
             rvr_mutex_unlock(&mb->lock);
             bool news = spin_for_news(mb, scanned, deadline);
             rvr_mutex_lock(&mb->lock);
-            if (news || mb->seq != scanned) {
-                if (mb->spin_ns < SPIN_MAX_NS)
-                    mb->spin_ns *= 2;
+            if (news || mb->seq != scanned)
                 continue;
-            }
-            if (mb->spin_ns > SPIN_MIN_NS)
-                mb->spin_ns -= mb->spin_ns / 4;
             if (deadline != 0 && rvr_now_ns() >= deadline)
                 continue;
         }

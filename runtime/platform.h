@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -59,6 +60,9 @@ static inline void rvr_cpu_relax(void)
     __asm__ __volatile__("yield");
 #endif
 }
+
+/* Offers the core to another runnable thread. */
+static inline void rvr_thread_yield(void) { sched_yield(); }
 
 static inline int rvr_ncpus(void)
 {
