@@ -99,6 +99,7 @@ typedef struct import {
 struct rvfile {
     rvfile *next;         /* every loaded file, in load order */
     const char *path;     /* path used to open it and shown in diagnostics */
+    const char *canon;    /* realpath, to recognise a file imported twice */
     char *src;            /* contents (owned by the context) */
     size_t len;
     const char *package;  /* "a.b" or NULL */
@@ -106,6 +107,7 @@ struct rvfile {
     const char *prefix;   /* C prefix "a_b_" (set by check) */
     import *imports;
     decl *decls;
+    strmap names;         /* declarations by name (set by check) */
     int state;            /* 0 new, 1 loading, 2 loaded */
     bool checked;
 };
@@ -117,7 +119,7 @@ typedef struct ctx {
     rvfile *files, **files_tail;
     /* diagnostics */
     unsigned nerrors, nwarnings, max_errors;
-    bool werror, hide_notes;
+    bool werror, nowarn, hide_notes;
     FILE *out;            /* where diagnostics go (stderr) */
 } ctx;
 
@@ -126,12 +128,15 @@ void parse_file(ctx *c, rvfile *f);
 
 /* load.c */
 rvfile *load_root(ctx *c, const char *path);  /* NULL if it cannot be read */
+rvfile *load_memory(ctx *c, const char *name, const char *src, size_t len);
 
 /* check.c: semantic checks of f and everything it imports. */
 void check_file(ctx *c, rvfile *f);
 
 /* names.c */
 bool is_reserved_word(const char *s);
+/* Why s cannot be a name ("a reserved word in C" ...), or NULL. */
+const char *reserved_reason(const char *s);
 const char *tkind_name(tkind k);
 
 #endif

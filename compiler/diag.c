@@ -50,6 +50,10 @@ static void vdiag(ctx *c, const rvfile *f, srcloc loc, enum level lv,
     static const char *names[] = { "error", "warning", "note" };
     if (lv == L_WARNING && c->werror)
         lv = L_ERROR;
+    if (lv == L_WARNING && c->nowarn) {
+        c->hide_notes = true;
+        return;
+    }
     if (lv == L_ERROR) {
         c->nerrors++;
         c->hide_notes = c->nerrors > c->max_errors;

@@ -110,20 +110,29 @@ item
         {
             decl *d = new_decl(ps, D_MESSAGE, $2, @2);
             /* `...` is recorded as a field with no name */
-            field *fl = NULL, *n;
-            for (field *p = $4; p; p = n) {
+            REVERSE(field, $4);
+            field *fl = NULL, **tail = &fl;
+            for (field *p = $4, *n; p; p = n) {
                 n = p->next;
-                if (!p->name) {
-                    if (d->open) {
-                        diag_error(ps->c, ps->f, p->loc, "'...' appears more than once");
-                        diag_note(ps->c, ps->f, d->open_loc, "first '...' is here");
-                    } else if (fl) {
-                        diag_error(ps->c, ps->f, p->loc, "'...' must be the last member of a message");
-                    }
-                    d->open = true; d->open_loc = p->loc;
+                p->next = NULL;
+                if (p->name) {
+                    *tail = p;
+                    tail = &p->next;
                     continue;
                 }
-                p->next = fl; fl = p;
+                if (d->open) {
+                    diag_error(ps->c, ps->f, p->loc, "'...' appears more than once");
+                    diag_note(ps->c, ps->f, d->open_loc, "first '...' is here");
+                    continue;
+                }
+                d->open = true;
+                d->open_loc = p->loc;
+                for (field *q = n; q; q = q->next)
+                    if (q->name) {
+                        diag_error(ps->c, ps->f, p->loc, "'...' must be the last member of a message");
+                        diag_note(ps->c, ps->f, q->loc, "'%s' follows it", q->name);
+                        break;
+                    }
             }
             d->fields = fl;
             add_decl(ps, d);

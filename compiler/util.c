@@ -180,3 +180,40 @@ uint64_t fnv1a64(const void *data, size_t n, uint64_t h)
     }
     return h;
 }
+
+/* ---- strmap --------------------------------------------------------------- */
+
+static size_t slot(const strmap *m, const char *key)
+{
+    size_t i = (size_t)fnv1a64(key, strlen(key), FNV64_INIT) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key))
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+void *strmap_get(const strmap *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = slot(m, key);
+    return m->keys[i] ? m->vals[i] : NULL;
+}
+
+void strmap_put(strmap *m, const char *key, void *val)
+{
+    if (2 * (m->len + 1) > m->cap) {
+        strmap n = { m->ar, NULL, NULL, m->cap ? 2 * m->cap : 16, 0 };
+        n.keys = ar_alloc(m->ar, n.cap * sizeof *n.keys);
+        n.vals = ar_alloc(m->ar, n.cap * sizeof *n.vals);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i])
+                strmap_put(&n, m->keys[i], m->vals[i]);
+        *m = n;
+    }
+    size_t i = slot(m, key);
+    if (!m->keys[i]) {
+        m->keys[i] = key;
+        m->len++;
+    }
+    m->vals[i] = val;
+}

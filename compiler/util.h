@@ -31,6 +31,12 @@ void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2,
 void sb_vprintf(strbuf *b, const char *fmt, va_list ap);
 void sb_free(strbuf *b);
 
+/* A string-keyed hash map of pointers whose memory lives in an arena.
+ * Zero-initialise it with the arena: strmap m = { .ar = a }. */
+typedef struct strmap { arena *ar; const char **keys; void **vals; size_t cap, len; } strmap;
+void *strmap_get(const strmap *m, const char *key);
+void strmap_put(strmap *m, const char *key, void *val);   /* replaces */
+
 /* Reads a whole file; NULL (errno set) on failure.  *len excludes the NUL
  * that is appended. */
 char *read_file(const char *path, size_t *len);

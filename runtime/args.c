@@ -135,6 +135,53 @@ static bool store(const rvr_arg_desc *d, void *args, const char *v)
     return false;
 }
 
+/* The VM's own options (see rvr_common_opts). */
+static const char *const vm_opt_names[] = { "port", "bind", "max-vrs", "max-frame" };
+static const char *const vm_opt_help[] = {
+    "takes a TCP port (0-65535)", "takes a host name or address",
+    "takes a number of VRs (0: no limit)", "takes a frame size in bytes (1024-4294967295)",
+};
+
+static int vm_option(const char *name, size_t len)
+{
+    for (int i = 0; i < 4; i++)
+        if (strlen(vm_opt_names[i]) == len && strncmp(vm_opt_names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+static bool store_vm_option(rvr_common_opts *c, int which, const char *v)
+{
+    if (v == NULL || *v == '\0')
+        return false;
+    if (which == 1) {
+        c->bind = v;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end != '\0' || errno == ERANGE || strchr(v, '-') != NULL)
+        return false;
+    switch (which) {
+    case 0:
+        if (x > 65535)
+            return false;
+        c->port = (int)x;
+        return true;
+    case 2:
+        if (x > 1000000000ull)
+            return false;
+        c->max_vrs = (long long)x;
+        return true;
+    default:
+        if (x < 1024 || x > 4294967295ull)
+            return false;
+        c->max_frame = (long long)x;
+        return true;
+    }
+}
+
 static const rvr_arg_desc *find_arg(const rvr_vr_type *t, const char *name, size_t len)
 {
     for (size_t i = 0; i < t->nargs; i++)
@@ -149,6 +196,10 @@ rvr_status rvr_args_parse(const rvr_vr_type *t, int argc, char **argv, void **ou
     const char *prog = argc > 0 && argv[0] ? argv[0] : "river";
     common->help = false;
     common->log_level = -1;
+    common->port = -1;
+    common->bind = NULL;
+    common->max_vrs = -1;
+    common->max_frame = -1;
     rvr_status st = rvr_args_copy(t, NULL, out);
     if (st != RVR_OK)
         return st;
@@ -175,6 +226,16 @@ rvr_status rvr_args_parse(const rvr_vr_type *t, int argc, char **argv, void **ou
             continue;
         }
         const rvr_arg_desc *d = find_arg(t, name, len);
+        int vmopt = d == NULL ? vm_option(name, len) : -1;
+        if (vmopt >= 0) {
+            if (!val && i + 1 < argc)
+                val = argv[++i];
+            if (!store_vm_option(common, vmopt, val)) {
+                fprintf(err, "%s: option '--%.*s' %s\n", prog, (int)len, name, vm_opt_help[vmopt]);
+                goto bad;
+            }
+            continue;
+        }
         if (d == NULL) {
             fprintf(err, "%s: unknown option '--%.*s' (see --help)\n", prog, (int)len, name);
             goto bad;
@@ -214,6 +275,13 @@ void rvr_args_help(const rvr_vr_type *t, const char *prog, FILE *f)
             fprintf(f, "%s(default: %s)", d->help ? " " : "", d->defval);
         fputc('\n', f);
     }
+    fprintf(f, "\nVM options:\n");
+    fprintf(f, "  %-28s %s\n", "--port=N", "TCP port to listen on (default: any free one; RIVER_PORT)");
+    fprintf(f, "  %-28s %s\n", "--bind=HOST", "interface to listen on (default: all; RIVER_BIND)");
+    fprintf(f, "  %-28s %s\n", "--peer=HOST:PORT", "a VM to know from the start (repeatable; RIVER_PEERS)");
+    fprintf(f, "  %-28s %s\n", "--label=KEY=VALUE", "a label discovery reports (repeatable)");
+    fprintf(f, "  %-28s %s\n", "--max-vrs=N", "VRs this VM runs at once (default: no limit)");
+    fprintf(f, "  %-28s %s\n", "--max-frame=BYTES", "largest frame accepted (default: 64 MiB)");
     fprintf(f, "  %-28s %s\n", "--log-level=LEVEL", "error, warn, info or debug (default: warn)");
     fprintf(f, "  %-28s %s\n", "--help", "show this help");
 }

@@ -15,6 +15,13 @@ void rvr_args_free(const rvr_vr_type *t, void *args);
 typedef struct rvr_common_opts {
     bool help;
     int log_level;            /* -1: not given */
+    /* The VM's network options, unless the VR type declares an argument of
+     * the same name (then it is the VR's).  --peer and --label are taken
+     * out of argv earlier, by rvr_disc_options (discovery.h). */
+    int port;                 /* --port=N; -1: not given */
+    const char *bind;         /* --bind=HOST; NULL: not given (points into argv) */
+    long long max_vrs;        /* --max-vrs=N; -1: not given */
+    long long max_frame;      /* --max-frame=BYTES; -1: not given */
 } rvr_common_opts;
 
 /* Parses argv[1..] into a fresh copy of the type's arguments (*out, free

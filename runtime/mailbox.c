@@ -325,8 +325,26 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
     return false;
 }
 
+static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
+                       rvr_packet **out);
+
 rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
                             rvr_packet **out)
+{
+    rvr_status st = take(mb, m, timeout_ms, peek, out);
+    if (st == RVR_OK && !peek)
+        rvr_packet_dynamize(*out);   /* a copy (peek) is dynamic already */
+    return st;
+}
+
+rvr_status rvr_mailbox_take_raw(rvr_mailbox *mb, const rvr_match *m, int timeout_ms,
+                                rvr_packet **out)
+{
+    return take(mb, m, timeout_ms, false, out);
+}
+
+static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
+                       rvr_packet **out)
 {
     if (m != NULL && m->err != RVR_OK)
         return m->err;

@@ -48,9 +48,13 @@ rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p);
  * RVR_ECLOSED.  Queued packets stay takeable. */
 void rvr_mailbox_close(rvr_mailbox *mb, rvr_status why);
 
-/* Removes (or, with peek, copies) the oldest packet matching m. */
+/* Removes (or, with peek, copies) the oldest packet matching m, as a
+ * dynamic packet (a typed one shows its fields as attributes). */
 rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
                             rvr_packet **out);
+/* Removes the oldest packet matching m as it is (typed ones keep their body). */
+rvr_status rvr_mailbox_take_raw(rvr_mailbox *mb, const rvr_match *m, int timeout_ms,
+                                rvr_packet **out);
 
 size_t rvr_mailbox_count(rvr_mailbox *mb);
 

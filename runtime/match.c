@@ -188,6 +188,9 @@ bool rvr_match_test(const rvr_match *m, const rvr_packet *p)
         return false;
     for (size_t i = 0; i < m->nconds; i++) {
         const match_cond *c = &m->conds[i];
+        /* A typed packet shows its fields as attributes only on demand. */
+        if (p->body != NULL && !p->materialized && !c->raw && rvr_packet_materialize(p) != RVR_OK)
+            return false;
         if (c->kind == MC_FN) {
             if (!c->fn(p, c->ctx))
                 return false;

@@ -14,6 +14,7 @@ typedef struct match_cond {
     rvr_value_pred pred; /* MC_PRED */
     rvr_packet_pred fn;  /* MC_FN */
     void *ctx;
+    bool raw;            /* MC_FN that does not look at attributes (typed receive) */
 } match_cond;
 
 struct rvr_match {

@@ -77,6 +77,7 @@ void rvr_packet_free(rvr_packet *p)
 {
     if (p == NULL)
         return;
+    rvr_packet_drop_body(p);
     rvr_map_fini(&p->attrs);
     if (p->tag != tag_inline(p))
         free(p->tag);
@@ -87,10 +88,14 @@ rvr_packet *rvr_packet_copy(const rvr_packet *p)
 {
     if (p == NULL)
         return NULL;
+    /* A copy of a typed packet is dynamic: its attributes show the fields. */
+    if (rvr_packet_materialize(p) != RVR_OK)
+        return NULL;
     rvr_packet *c = packet_alloc();
     if (c == NULL)
         return NULL;
     c->src = p->src;
+    c->schema = p->schema;
     if (tag_store(c, p->tag, p->tag_len) != RVR_OK) {
         free(c);
         return NULL;
@@ -123,6 +128,8 @@ const rvr_uuid *rvr_packet_src(const rvr_packet *p)
 bool rvr_packet_equal(const rvr_packet *a, const rvr_packet *b)
 {
     if (a == NULL || b == NULL)
+        return false;
+    if (rvr_packet_materialize(a) != RVR_OK || rvr_packet_materialize(b) != RVR_OK)
         return false;
     return a->tag_len == b->tag_len && a->tag_hash == b->tag_hash &&
            memcmp(a->tag, b->tag, a->tag_len) == 0 &&

@@ -4,6 +4,7 @@
 #define RIVER_PACKET_IMPL_H
 
 #include <river/packet.h>
+#include <river/schema.h>
 #include "value_impl.h"
 
 struct rvr_packet {
@@ -18,6 +19,22 @@ struct rvr_packet {
     uint32_t tag_len;
     uint32_t tag_hash;                 /* rvr_hash_bytes(tag, tag_len) */
     rvr_map attrs;
+
+    /* A typed message (rvr_send_typed) travels as its struct: `body` is a
+     * heap copy described by `schema`, owned by the packet.  The attributes
+     * are filled from it only when someone looks at them dynamically
+     * (`materialized`); a dynamic receive then drops the body. */
+    const struct rvr_schema *schema;
+    void *body;
+    bool materialized;
 };
+
+/* Fills p->attrs from the typed body (once).  Logically const: the
+ * attributes are a view of the body. */
+rvr_status rvr_packet_materialize(const rvr_packet *p);
+/* Turns a typed packet into a plain dynamic one (materialize, free body). */
+rvr_status rvr_packet_dynamize(rvr_packet *p);
+/* Frees the typed body, if any. */
+void rvr_packet_drop_body(rvr_packet *p);
 
 #endif

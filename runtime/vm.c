@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "args.h"
+#include "discovery.h"
 #include "log.h"
+#include "transport.h"
 
 static size_t slot_of(const rvr_vm *vm, const rvr_uuid *id)
 {
@@ -37,6 +39,7 @@ rvr_status rvr_vm_create(rvr_vm **out)
 
 static void vm_free(rvr_vm *vm)
 {
+    rvr_map_free(vm->labels);
     pthread_rwlock_destroy(&vm->reg_lock);
     rvr_mutex_destroy(&vm->life_lock);
     rvr_cond_destroy(&vm->life_cond);
@@ -174,6 +177,12 @@ void rvr_vm_stop(rvr_vm *vm, int wait_ms)
         pthread_rwlock_unlock(&vm->reg_lock);
         return;
     }
+    /* No VR runs any more: discovery and the transport can go (the
+     * transport says goodbye to the connected VMs and writes what is
+     * queued first). */
+    rvr_disc_stop(vm);
+    rvr_net_stop(vm->net);
+    vm->net = NULL;
     vm_free(vm);
 }
 
@@ -206,15 +215,25 @@ rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vmid, const rvr_vr_type *type
     rvr_vm *vm = self->vm;
     if (vmid != NULL && !rvr_uuid_is_nil(vmid) && !rvr_uuid_eq(vmid, &vm->id))
         return RVR_ENOTFOUND;   /* remote VMs arrive with deployment */
-    rvr_vr *vr;
-    rvr_status st = rvr_vm_add_vr(vm, type, args, &self->id, &vr);
-    if (st != RVR_OK)
-        return st;
-    rvr_uuid id = vr->id;   /* vr may be gone as soon as its thread runs */
-
+    /* Counted before the VR exists, so concurrent spawns cannot pass --max-vrs. */
     rvr_mutex_lock(&vm->life_lock);
+    if (vm->max_vrs != 0 && vm->live >= vm->max_vrs) {
+        rvr_mutex_unlock(&vm->life_lock);
+        return RVR_ELIMIT;
+    }
     vm->live++;
     rvr_mutex_unlock(&vm->life_lock);
+    rvr_vr *vr;
+    rvr_status st = rvr_vm_add_vr(vm, type, args, &self->id, &vr);
+    if (st != RVR_OK) {
+        rvr_mutex_lock(&vm->life_lock);
+        vm->live--;
+        rvr_cond_broadcast(&vm->life_cond);
+        rvr_mutex_unlock(&vm->life_lock);
+        return st;
+    }
+    rvr_uuid id = vr->id;   /* vr may be gone as soon as its thread runs */
+
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -249,6 +268,63 @@ static int shutdown_wait_ms(void)
     return 5000;
 }
 
+/* Seeds from --peer and RIVER_PEERS (comma- or space-separated). */
+static size_t collect_peers(const rvr_disc_opts *o, char *env, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->npeers && n < max; i++)
+        out[n++] = o->peers[i];
+    for (char *save = NULL, *t = env ? strtok_r(env, ", \t", &save) : NULL; t != NULL && n < max;
+         t = strtok_r(NULL, ", \t", &save))
+        out[n++] = t;
+    return n;
+}
+
+/* Starts the VM's transport (listening socket, I/O thread) and, unless
+ * RIVER_DISCOVERY=off, its discovery endpoint; keeps the labels. */
+static rvr_status vm_network(rvr_vm *vm, const char *prog, const rvr_common_opts *common,
+                             rvr_disc_opts *dopts)
+{
+    if (common->max_vrs > 0)
+        vm->max_vrs = (size_t)common->max_vrs;
+    vm->labels = dopts->labels;   /* the VM owns them now */
+    dopts->labels = NULL;
+    dopts->cfg.labels = vm->labels;
+
+    rvr_net_config cfg;
+    rvr_net_config_default(&cfg);
+    if (common->port >= 0)
+        cfg.port = (uint16_t)common->port;
+    if (common->bind != NULL)
+        cfg.bind = common->bind;
+    if (common->max_frame > 0)
+        cfg.limits.max_frame = (size_t)common->max_frame;
+    const char *peers[128];
+    char *env = getenv("RIVER_PEERS") ? strdup(getenv("RIVER_PEERS")) : NULL;
+    cfg.peers = peers;
+    cfg.npeers = collect_peers(dopts, env, peers, 128);
+    rvr_status st = rvr_net_start(vm, &cfg, &vm->net);
+    if (st == RVR_OK) {
+        const char *d = getenv("RIVER_DISCOVERY");
+        if (d == NULL || strcmp(d, "off") != 0) {
+            /* ":port" lets each receiver use the address the datagram came from. */
+            char adv[RVR_ADDR_STRLEN + 8];
+            const char *addr = rvr_net_address(vm->net);
+            const char *colon = strrchr(addr, ':');
+            bool wild = strncmp(addr, "0.0.0.0:", 8) == 0 || strncmp(addr, "[::]:", 5) == 0;
+            snprintf(adv, sizeof adv, "%s", wild || colon == NULL ? (colon ? colon : addr) : addr);
+            dopts->cfg.advertise = adv;
+            dopts->cfg.program = prog;
+            rvr_status ds = rvr_disc_start(vm, &dopts->cfg);
+            if (ds != RVR_OK)
+                RVR_LOG(RVR_LOG_WARN, "discovery did not start (%s); the VM runs without it",
+                        rvr_strerror(ds));
+        }
+    }
+    free(env);
+    return st;
+}
+
 int rvr_main(int argc, char **argv, const rvr_vr_type *type)
 {
     const char *prog = argc > 0 && argv != NULL && argv[0] != NULL ? argv[0] : "river";
@@ -267,10 +343,16 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
 
     void *args;
     rvr_common_opts common;
+    rvr_disc_opts dopts;
     char *argv0 = argc > 0 && argv != NULL ? argv[0] : NULL;
     if (argv0 != NULL)
         argv[0] = (char *)prog;
-    rvr_status pst = rvr_args_parse(type, argc, argv, &args, &common, stderr);
+    /* --peer, --label and the multicast options first (they leave argv). */
+    rvr_status pst = argv != NULL ? rvr_disc_options(&argc, argv, &dopts, stderr) : RVR_OK;
+    if (argv == NULL)
+        memset(&dopts, 0, sizeof dopts);
+    if (pst == RVR_OK && (pst = rvr_args_parse(type, argc, argv, &args, &common, stderr)) != RVR_OK)
+        rvr_disc_opts_free(&dopts);
     if (argv0 != NULL)
         argv[0] = argv0;
     if (pst != RVR_OK)
@@ -278,6 +360,7 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
     if (common.help) {
         rvr_args_help(type, prog, stdout);
         rvr_args_free(type, args);
+        rvr_disc_opts_free(&dopts);
         return 0;
     }
     if (common.log_level >= 0)
@@ -288,9 +371,18 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
     if (rvr_vm_create(&vm) != RVR_OK) {
         fprintf(stderr, "%s: out of memory starting the VM\n", prog);
         rvr_args_free(type, args);
+        rvr_disc_opts_free(&dopts);
         return 1;
     }
-    rvr_status st = rvr_vm_add_vr(vm, type, args, NULL, &vr);
+    rvr_status st = vm_network(vm, prog, &common, &dopts);
+    rvr_disc_opts_free(&dopts);
+    if (st != RVR_OK) {
+        fprintf(stderr, "%s: cannot start the VM's network: %s\n", prog, rvr_strerror(st));
+        rvr_args_free(type, args);
+        rvr_vm_stop(vm, 0);
+        return 1;
+    }
+    st = rvr_vm_add_vr(vm, type, args, NULL, &vr);
     rvr_args_free(type, args);
     if (st != RVR_OK) {
         fprintf(stderr, "%s: cannot start the initial VR: %s\n", prog, rvr_strerror(st));

@@ -28,6 +28,8 @@ struct rvr_vm {
     rvr_cond life_cond;
     size_t live;                /* spawned VR threads not yet finished */
     _Atomic bool stopping;
+    size_t max_vrs;             /* spawned VRs running at once; 0: no limit (--max-vrs) */
+    rvr_map *labels;            /* --label k=v (string values); NULL: none.  Owned by the VM */
     struct rvr_net *net;        /* TCP transport (transport.c); NULL until started */
     struct rvr_disc *disc;      /* UDP discovery (discovery.c); NULL until started */
 };

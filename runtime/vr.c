@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "packet_impl.h"
+#include "transport.h"
 #include "vm.h"
 
 const rvr_uuid *rvr_self(const rvr_vr *self) { return &self->id; }
@@ -46,15 +47,21 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
         return RVR_EINVAL;
     if (rvr_stopping(self))
         return RVR_ECLOSED;
-    rvr_vr *to = rvr_vm_ref_vr(self->vm, dst);
-    if (to == NULL)
-        return RVR_ENOTFOUND;
     rvr_uuid old = p->src;
+    rvr_status st;
+    rvr_vr *to = rvr_vm_ref_vr(self->vm, dst);
     p->src = self->id;
-    rvr_status st = rvr_mailbox_push(&to->mb, p);
+    if (to != NULL) {
+        /* A local VR: straight into its mailbox, no socket involved. */
+        st = rvr_mailbox_push(&to->mb, p);
+        rvr_vr_unref(to);
+    } else if (self->vm->net != NULL) {
+        st = rvr_net_send(self->vm->net, dst, p);   /* remote, or nowhere */
+    } else {
+        st = RVR_ENOTFOUND;
+    }
     if (st != RVR_OK)
         p->src = old;
-    rvr_vr_unref(to);
     return st;
 }
 

@@ -370,7 +370,7 @@ static void test_select_src(void)
         CU_ASSERT_EQUAL(drain(ms, cnt, srcs, m, mp_src, &order[k], k == 0), 2 * PER);
         rvr_match_free(m);
     }
-    /* A src that sent nothing (the relay's sibling that never ran) matches nothing. */
+    /* A src that sent nothing matches nothing. */
     rvr_uuid nobody = rvr_uuid_generate();
     int none = -1;
     rvr_match *m = rvr_match_new();

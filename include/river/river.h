@@ -2,7 +2,9 @@
  *
  *   status.h  error codes                 value.h   dynamic values, lists, maps
  *   uuid.h    UUIDs                       packet.h  dynamic messages (SFM)
- *   match.h   selective-receive matches   vr.h      VMs, VRs, send, recv */
+ *   match.h   selective-receive matches   vr.h      VMs, VRs, send, recv
+ *   codec.h   protobuf of values          discover.h  finding VMs
+ *   net.h     VMs on the network (addresses, peers, undeliverable notices) */
 #ifndef RIVER_RIVER_H
 #define RIVER_RIVER_H
 
@@ -14,5 +16,8 @@
 #include <river/match.h>
 #include <river/vr.h>
 #include <river/codec.h>
+#include <river/schema.h>
+#include <river/net.h>
+#include <river/discover.h>
 
 #endif

@@ -146,6 +146,8 @@ struct rvr_schema {
      * skipped, missing fields keep their defaults.  On error the message is
      * cleared: RVR_EPROTO (malformed), RVR_ELIMIT (past a bound), RVR_ENOMEM. */
     rvr_status (*decode)(const uint8_t *buf, size_t len, void *msg);
+    /* Private to generated code: its nanopb descriptor (pb_msgdesc_t). */
+    const void *pb_desc;
 };
 
 /* ---- implemented by libriver; called by generated code ---- */
@@ -174,11 +176,8 @@ rvr_status rvr_recv_typed(rvr_vr *self, const rvr_schema *s, const rvr_match *ex
 rvr_status rvr_recv_typed_any(rvr_vr *self, const rvr_schema *const *schemas, size_t n,
                               int timeout_ms, size_t *which, void *out);
 
-/* The protobuf encoding of one dynamic value (the .rvr type `any`), as the
- * wire spec defines it for dynamic attributes.  encode: *buf is malloc'ed;
- * a NONE value encodes to zero bytes.  decode: *out is overwritten. */
-rvr_status rvr_any_encode(const rvr_value *v, uint8_t **buf, size_t *len);
-rvr_status rvr_any_decode(const uint8_t *buf, size_t len, rvr_value *out);
+/* `any` fields are encoded with rvr_value_encode/rvr_value_decode of
+ * <river/codec.h> (a NONE value as zero bytes). */
 
 #ifdef __cplusplus
 }

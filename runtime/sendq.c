@@ -1,0 +1,310 @@
+/* sendq.c — per-peer send queues: pooled frames, write combining with
+ * writev, hand-off to the I/O thread on EAGAIN, and "river.undeliverable"
+ * notices for messages that will never be written.  See transport_impl.h
+ * for the locking protocol. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "packet_impl.h"
+#include "transport_impl.h"
+
+/* ---- frame pool ------------------------------------------------------------
+ * Small frames are recycled through a per-thread cache: a VR that sends
+ * usually writes (and so frees) its own frames, so the common path takes
+ * no lock and calls no allocator. */
+
+#define POOL_FRAME_CAP 4096
+#define POOL_MAX 256
+
+static __thread frame *pool_head;
+static __thread int pool_n;
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void frame_destroy(frame *f)
+{
+    free(f->buf.data);
+    free(f);
+}
+
+static void pool_release(void *unused)
+{
+    (void)unused;
+    while (pool_head != NULL) {
+        frame *f = pool_head;
+        pool_head = f->next;
+        frame_destroy(f);
+    }
+    pool_n = 0;
+}
+
+static void pool_init(void)
+{
+    pthread_key_create(&pool_key, pool_release);
+}
+
+frame *rvr_frame_new(size_t cap)
+{
+    frame *f = pool_head;
+    if (cap <= POOL_FRAME_CAP && f != NULL) {
+        pool_head = f->next;
+        pool_n--;
+    } else {
+        if ((f = malloc(sizeof *f)) == NULL)
+            return NULL;
+        size_t c = cap <= POOL_FRAME_CAP ? POOL_FRAME_CAP : cap;
+        if ((f->buf.data = malloc(c)) == NULL) {
+            free(f);
+            return NULL;
+        }
+        f->buf.cap = c;
+    }
+    f->next = NULL;
+    f->buf.len = 0;
+    f->off = 0;
+    f->is_msg = false;
+    return f;
+}
+
+void rvr_frame_free(frame *f)
+{
+    if (f == NULL)
+        return;
+    if (f->buf.cap != POOL_FRAME_CAP || pool_n >= POOL_MAX) {
+        frame_destroy(f);
+        return;
+    }
+    if (pool_n == 0) {
+        /* First use on this thread: arrange for the cache to be freed at exit. */
+        pthread_once(&pool_once, pool_init);
+        pthread_setspecific(pool_key, (void *)1);
+    }
+    f->next = pool_head;
+    pool_head = f;
+    pool_n++;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+#define MAX_IOV 64
+
+/* Removes a partly written head frame (the connection it went to is gone:
+ * the rest must not start the next connection) onto *bounced. */
+static void drop_partial_head(peer *p, frame **bounced)
+{
+    frame *f = p->qhead;
+    if (f == NULL || f->off == 0)
+        return;
+    p->qhead = f->next;
+    if (p->qhead == NULL)
+        p->qtail = NULL;
+    p->qbytes -= f->buf.len;
+    f->next = *bounced;
+    *bounced = f;
+}
+
+void rvr_peer_drop_partial(peer *p, frame **bounced)
+{
+    if (!p->writing)
+        drop_partial_head(p, bounced);   /* else the writer does it when it returns */
+}
+
+void rvr_peer_drain_locked(rvr_net *net, peer *p)
+{
+    if (p->writing) {
+        rvr_mutex_unlock(&p->q_lock);
+        return;
+    }
+    p->writing = true;
+    frame *done = NULL, *bounced = NULL;
+    conn *c;
+    while ((c = p->wconn) != NULL && !p->blocked && p->qhead != NULL) {
+        struct iovec iov[MAX_IOV];
+        int n = 0;
+        for (frame *f = p->qhead; f != NULL && n < MAX_IOV; f = f->next, n++) {
+            iov[n].iov_base = f->buf.data + f->off;
+            iov[n].iov_len = f->buf.len - f->off;
+        }
+        rvr_conn_ref(c);
+        p->kick = false;
+        rvr_mutex_unlock(&p->q_lock);
+        ssize_t w = rvr_sock_writev(c->fd, iov, n);
+        int err = errno;
+        if (w < 0 && err != EAGAIN)
+            shutdown(c->fd, SHUT_RDWR);   /* the I/O thread sees it and cleans up */
+        rvr_conn_unref(c);
+        rvr_mutex_lock(&p->q_lock);
+        size_t left = w > 0 ? (size_t)w : 0;
+        while (p->qhead != NULL && left > 0) {
+            frame *f = p->qhead;
+            size_t rest = f->buf.len - f->off;
+            if (left < rest) {
+                f->off += left;
+                break;
+            }
+            left -= rest;
+            p->qhead = f->next;
+            if (p->qhead == NULL)
+                p->qtail = NULL;
+            p->qbytes -= f->buf.len;
+            f->next = done;
+            done = f;
+        }
+        if (p->qwaiters > 0)
+            rvr_cond_broadcast(&p->q_cond);
+        if (p->wconn != c) {
+            drop_partial_head(p, &bounced);   /* closed meanwhile; maybe replaced */
+            continue;
+        }
+        if (w < 0) {
+            if (err == EAGAIN && p->kick)
+                continue;   /* room appeared while we wrote */
+            p->blocked = true;   /* EAGAIN: the I/O thread resumes on EPOLLOUT */
+        }
+    }
+    p->writing = false;
+    rvr_uuid vm = p->id;
+    rvr_mutex_unlock(&p->q_lock);
+    while (done != NULL) {
+        frame *nx = done->next;
+        rvr_frame_free(done);
+        done = nx;
+    }
+    while (bounced != NULL) {
+        frame *nx = bounced->next;
+        if (bounced->is_msg)
+            rvr_bounce_frame(net, bounced->buf.data + RVR_WIRE_HDR_LEN,
+                             bounced->buf.len - RVR_WIRE_HDR_LEN, &vm, "connection lost");
+        rvr_frame_free(bounced);
+        bounced = nx;
+    }
+}
+
+void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
+{
+    f->next = NULL;
+    rvr_mutex_lock(&p->q_lock);
+    if (p->qtail != NULL)
+        p->qtail->next = f;
+    else
+        p->qhead = f;
+    p->qtail = f;
+    p->qbytes += f->buf.len;
+    if (p->wconn == NULL) {
+        bool wake = false;
+        if (p->out == NULL && !p->need_connect) {
+            p->need_connect = true;
+            wake = true;
+        }
+        rvr_mutex_unlock(&p->q_lock);
+        if (wake)
+            rvr_net_wake(net);
+        return;
+    }
+    rvr_peer_drain_locked(net, p);
+}
+
+void rvr_peer_writable(rvr_net *net, peer *p, conn *c)
+{
+    rvr_mutex_lock(&p->q_lock);
+    if (p->wconn != c) {
+        rvr_mutex_unlock(&p->q_lock);
+        return;
+    }
+    if (p->writing) {
+        p->kick = true;
+        rvr_mutex_unlock(&p->q_lock);
+        return;
+    }
+    p->blocked = false;
+    rvr_peer_drain_locked(net, p);
+}
+
+/* ---- undeliverable --------------------------------------------------------- */
+
+rvr_packet *rvr_undeliverable_new(const rvr_uuid *dst, const char *tag, size_t tag_len,
+                                  const rvr_uuid *vm, const char *reason)
+{
+    rvr_packet *n = rvr_packet_new(RVR_UNDELIVERABLE_TAG);
+    if (n == NULL)
+        return NULL;
+    n->src = *dst;
+    if (rvr_packet_set_strn(n, "tag", tag, tag_len) != RVR_OK ||
+        rvr_packet_set_uuid(n, "dst", dst) != RVR_OK ||
+        rvr_packet_set_uuid(n, "vm", vm) != RVR_OK ||
+        rvr_packet_set_str(n, "reason", reason) != RVR_OK) {
+        rvr_packet_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+rvr_status rvr_deliver_local(rvr_net *net, const rvr_uuid *dst, rvr_packet *p)
+{
+    rvr_vr *vr = rvr_vm_ref_vr(net->vm, dst);
+    if (vr == NULL)
+        return RVR_ENOTFOUND;
+    rvr_status st = rvr_mailbox_push(&vr->mb, p);
+    rvr_vr_unref(vr);
+    return st;
+}
+
+void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
+                      const char *reason)
+{
+    rvr_wire_msg h;
+    char a[RVR_UUID_STRLEN], b[RVR_UUID_STRLEN];
+    if (rvr_wire_peek_msg(payload, n, &h) != RVR_OK)
+        return;
+    if (h.tag_len == strlen(RVR_UNDELIVERABLE_TAG) &&
+        memcmp(h.tag, RVR_UNDELIVERABLE_TAG, h.tag_len) == 0) {
+        RVR_LOG(RVR_LOG_INFO, "a notice for %s could not be delivered either (%s); dropped",
+                rvr_uuid_str(&h.dst, a), reason);
+        return;
+    }
+    rvr_packet *note = rvr_undeliverable_new(&h.dst, h.tag, h.tag_len, vm, reason);
+    if (note == NULL)
+        return;
+    if (rvr_deliver_local(net, &h.src, note) != RVR_OK) {
+        RVR_LOG(RVR_LOG_INFO, "message %.*s from %s to %s undeliverable (%s); its sender is gone",
+                (int)h.tag_len, h.tag, rvr_uuid_str(&h.src, a), rvr_uuid_str(&h.dst, b), reason);
+        rvr_packet_free(note);
+    }
+}
+
+void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason)
+{
+    rvr_mutex_lock(&p->q_lock);
+    frame *f = p->qhead;
+    p->qhead = p->qtail = NULL;
+    p->qbytes = 0;
+    if (p->qwaiters > 0)
+        rvr_cond_broadcast(&p->q_cond);
+    rvr_mutex_unlock(&p->q_lock);
+    while (f != NULL) {
+        frame *nx = f->next;
+        if (f->is_msg)
+            rvr_bounce_frame(net, f->buf.data + RVR_WIRE_HDR_LEN, f->buf.len - RVR_WIRE_HDR_LEN,
+                             &p->id, reason);
+        rvr_frame_free(f);
+        f = nx;
+    }
+}
+
+rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p)
+{
+    frame *f = rvr_frame_new(rvr_wire_packet_size(dst, p));
+    if (f == NULL)
+        return RVR_ENOMEM;
+    rvr_status st = rvr_wire_put_packet(&f->buf, dst, p);
+    if (st != RVR_OK) {
+        rvr_frame_free(f);
+        return st;
+    }
+    f->is_msg = true;
+    rvr_peer_enqueue(net, pe, f);
+    rvr_packet_free(p);
+    return RVR_OK;
+}

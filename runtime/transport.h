@@ -1,0 +1,80 @@
+/* transport.h — the TCP transport between VMs (docs/protocol.md).
+ *
+ * One I/O thread per VM (epoll) accepts connections and reads every one of
+ * them; one TCP connection per pair of VMs carries messages both ways,
+ * opened lazily by the first send and re-opened after a failure.  When two
+ * VMs connect to each other at the same time, the connection initiated by
+ * the VM with the smaller UUID survives.
+ *
+ * A send to a remote VR encodes the packet into a frame on the sender's
+ * thread and appends it to the peer's queue; the queue is written with
+ * writev by whichever thread finds it idle (see transport_impl.h), so a
+ * send never waits for the network except when the queue is over
+ * cfg.max_queue bytes (back-pressure).
+ *
+ * Undeliverable messages are never dropped silently: the sender gets a
+ * packet tagged "river.undeliverable" whose src is the VR it wrote to, with
+ * attributes tag (string, the original tag), dst (uuid), vm (uuid, the VM
+ * that was to deliver it) and reason (string). */
+#ifndef RIVER_TRANSPORT_H
+#define RIVER_TRANSPORT_H
+
+#include <river/vr.h>
+#include "net.h"
+#include "wire.h"
+
+typedef struct rvr_net rvr_net;
+struct rvr_vm;
+
+#define RVR_UNDELIVERABLE_TAG "river.undeliverable"
+
+typedef struct rvr_net_config {
+    const char *bind;            /* host to listen on; NULL: all interfaces */
+    uint16_t port;               /* 0: ephemeral */
+    const char *const *peers;    /* "host:port" of VMs to know from the start */
+    size_t npeers;
+    rvr_wire_limits limits;      /* what this VM accepts */
+    size_t max_queue;            /* bytes queued per peer before senders wait */
+    int resolve_ms;              /* how long a send waits for WHOIS answers */
+    size_t max_conns;            /* connections at once; more are refused */
+} rvr_net_config;
+
+/* Defaults: all interfaces, ephemeral port, no peers, rvr_wire_limits_default,
+ * 64 MiB queues, 2000 ms resolution, 1024 connections; then the environment: RIVER_BIND,
+ * RIVER_PORT, RIVER_MAX_FRAME, RIVER_MAX_ATTRS, RIVER_MAX_DEPTH,
+ * RIVER_MAX_QUEUE, RIVER_RESOLVE_MS, RIVER_MAX_CONNS (RIVER_PEERS is read by rvr_main). */
+void rvr_net_config_default(rvr_net_config *cfg);
+
+/* Listens and starts the I/O thread.  The config's strings are copied. */
+rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net **out);
+/* Tells every connected VM goodbye, writes what is queued (for at most
+ * about a second), closes everything and frees the transport. */
+void rvr_net_stop(rvr_net *net);
+
+/* Sends p (src already set) to the remote VR dst, taking p on RVR_OK.
+ * RVR_ENOTFOUND when no known VM hosts dst (after asking the connected
+ * VMs), RVR_ELIMIT when the frame is larger than the receiver accepts,
+ * RVR_ECLOSED when stopping. */
+rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p);
+
+/* The address this VM listens on ("host:port"; the host may be 0.0.0.0). */
+const char *rvr_net_address(const rvr_net *net);
+
+/* Which VM hosts the remote VR `vr` (asking connected VMs if needed). */
+rvr_status rvr_net_locate(rvr_net *net, const rvr_uuid *vr, int timeout_ms, rvr_uuid *vm);
+
+/* Connects to the VM at `addr` (if not connected) and returns its UUID. */
+rvr_status rvr_net_connect(rvr_net *net, const char *addr, int timeout_ms, rvr_uuid *vm);
+
+/* The VMs with an established connection: ids and addresses.  *out is
+ * malloc'ed (free()). */
+typedef struct rvr_net_peer_info {
+    rvr_uuid id;
+    char addr[RVR_ADDR_STRLEN];
+} rvr_net_peer_info;
+rvr_status rvr_net_peers(rvr_net *net, rvr_net_peer_info **out, size_t *n);
+
+/* Records that `vr` lives on the VM `vm` (spawns and deploys on remote VMs). */
+void rvr_net_learn(rvr_net *net, const rvr_uuid *vr, const rvr_uuid *vm, const char *vm_addr);
+
+#endif

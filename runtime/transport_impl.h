@@ -1,0 +1,195 @@
+/* transport_impl.h — the inside of the TCP transport, shared by
+ * transport.c (lifecycle, the I/O thread, peers, name resolution),
+ * conn.c (one connection: handshake, reading and dispatching frames) and
+ * sendq.c (per-peer send queues, batched writes, undeliverable notices).
+ *
+ * Threads and locks
+ *   - The I/O thread owns every connection's state and read side.
+ *   - Any thread may append to a peer's send queue (q_lock).  The first
+ *     appender that finds nobody writing becomes the writer: it takes the
+ *     queued frames, drops the lock, writev()s them, and loops while more
+ *     arrived (write combining).  On EAGAIN the peer is marked `blocked`
+ *     and the I/O thread finishes the job when the socket is writable.
+ *     No lock is held across a syscall.
+ *   - A writer holds a reference on the connection, so the fd cannot be
+ *     closed (and its number reused) under it; the I/O thread only
+ *     shutdown()s a failed socket and the last reference closes it.
+ *   - net->lock guards the peer list, the seeds, the pending WHOIS
+ *     requests and the commands to the I/O thread.  Lock order: net->lock
+ *     before a peer's q_lock; never the other way round. */
+#ifndef RIVER_TRANSPORT_IMPL_H
+#define RIVER_TRANSPORT_IMPL_H
+
+#include <stdatomic.h>
+#include "log.h"
+#include "naming.h"
+#include "net.h"
+#include "platform.h"
+#include "transport.h"
+#include "vm.h"
+#include "wire.h"
+
+typedef struct conn conn;
+typedef struct peer peer;
+
+/* One encoded frame waiting in a send queue. */
+typedef struct frame {
+    struct frame *next;
+    rvr_buf buf;
+    size_t off;                 /* bytes already written */
+    bool is_msg;                /* a MSG: its sender is told if it is never sent */
+} frame;
+
+enum conn_state { C_CONNECTING, C_PREAMBLE, C_HELLO, C_READY, C_CLOSED };
+
+struct conn {
+    int fd;
+    _Atomic int refs;
+    enum conn_state state;
+    bool initiated;             /* we connected (else we accepted) */
+    bool dup;                   /* refused as a duplicate of the peer's own connection */
+    bool bye;                   /* the peer said goodbye */
+    bool on_again;              /* on net->again */
+    bool hup;                   /* the peer hung up or the socket failed */
+    int seed;                   /* index in net->seeds, or -1 */
+    uint64_t born_ns;           /* for the handshake deadline */
+    peer *peer;                 /* known once the handshake names the VM */
+    rvr_uuid expect;            /* initiator: the VM we meant to reach (nil: any) */
+    rvr_sockaddr remote;
+    char desc[RVR_ADDR_STRLEN + 64];   /* for log lines */
+    uint8_t *rbuf;              /* read side: I/O thread only */
+    size_t rlen, rcap;
+    rvr_uuid last_src;          /* last src learned into naming */
+    conn *next;                 /* net->conns, then net->dead */
+    conn *again_next;           /* net->again */
+};
+
+struct peer {
+    rvr_uuid id;
+    bool has_addr;
+    rvr_sockaddr addr;          /* where the VM accepts connections */
+    char addr_text[RVR_ADDR_STRLEN];
+    uint64_t max_frame;         /* the largest payload it accepts (0: unknown) */
+    peer *next;                 /* net->peers */
+
+    /* Guarded by q_lock. */
+    rvr_mutex q_lock;
+    rvr_cond q_cond;            /* senders waiting for queue room */
+    frame *qhead, *qtail;
+    size_t qbytes;
+    conn *wconn;                /* the ready connection messages go on */
+    conn *out;                  /* our connection being established */
+    bool writing, blocked, kick;
+    bool need_connect;          /* the I/O thread should connect */
+    int dup_refusals;           /* DUPLICATE answers in a row */
+    uint64_t retry_at;          /* ns: connect again then (after DUPLICATE) */
+    int qwaiters;
+};
+
+typedef struct seed {
+    char text[RVR_ADDR_STRLEN];
+    rvr_sockaddr addr;
+    enum { S_IDLE, S_CONNECTING, S_DONE, S_FAILED } state;
+    rvr_uuid id;                /* once S_DONE */
+} seed;
+
+/* A WHOIS question waiting for answers. */
+typedef struct whois_req {
+    struct whois_req *next;
+    rvr_uuid vr;
+    uint64_t id;
+    int waiting;                /* asked peers that have not answered */
+    peer *asked[64];
+    int nasked;
+    bool found;
+    rvr_uuid vm;
+} whois_req;
+
+struct rvr_net {
+    rvr_vm *vm;
+    rvr_net_config cfg;
+    rvr_wire_limits lim;
+    rvr_naming *naming;
+    int ep, wakefd, lfd;
+    rvr_sockaddr bound;
+    char addr_text[RVR_ADDR_STRLEN];
+    pthread_t thread;
+    _Atomic bool stopping;
+
+    rvr_mutex lock;
+    rvr_cond cond;              /* WHOIS answers, seeds settling, connects */
+    peer *peers;
+    seed *seeds;
+    int nseeds, seeds_pending;
+    bool seeds_retry;
+    whois_req *reqs;
+    uint64_t next_req;
+    _Atomic bool cmd_connect;   /* some peer has need_connect */
+
+    conn *conns;                /* I/O thread only */
+    conn *again;                /* readable connections not yet drained */
+    conn *dead;                 /* closed this round; unreferenced after it */
+};
+
+/* transport.c */
+peer *rvr_peer_get(rvr_net *net, const rvr_uuid *id, bool create);
+void rvr_net_wake(rvr_net *net);
+/* Adds (or finds) a seed, net->lock held: its index, -1 on ENOMEM.  A new
+ * seed is S_FAILED (unconnected) until rvr_seeds_restart. */
+int rvr_seed_add(rvr_net *net, const char *text, const rvr_sockaddr *a);
+/* Restarts the unconnected seeds (net->lock held); true if any. */
+bool rvr_seeds_restart(rvr_net *net);
+/* A connection came or went: wakes threads waiting for one. */
+void rvr_net_peer_changed(rvr_net *net);
+void rvr_net_whois_answer(rvr_net *net, conn *c, const rvr_wire_whois *w);
+void rvr_net_whois_peer_lost(rvr_net *net, peer *p);
+void rvr_net_answer_whois(rvr_net *net, conn *c, const rvr_wire_whois *w);
+/* The connection to seed `seed` settled: connected to p, or failed (p NULL
+ * or unconnected); `dup`: refused because p is connecting to us. */
+void rvr_net_seed_done(rvr_net *net, int seed, bool ok, peer *p);
+void rvr_net_learn_addr(rvr_net *net, peer *p, const char *text, const conn *c);
+
+/* conn.c */
+conn *rvr_conn_new(rvr_net *net, int fd, bool initiated);
+void rvr_conn_ref(conn *c);
+void rvr_conn_unref(conn *c);
+/* Handles an epoll event on c. */
+void rvr_conn_event(rvr_net *net, conn *c, uint32_t events);
+/* Keeps reading a connection left readable by the previous round. */
+void rvr_conn_read(rvr_net *net, conn *c);
+/* Closes c and tells its peer; reason is logged at `lvl`. */
+void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sends the preamble (and the initiator's HELLO) once connected. */
+void rvr_conn_start(rvr_net *net, conn *c);
+
+/* sendq.c */
+frame *rvr_frame_new(size_t cap);
+void rvr_frame_free(frame *f);
+/* Encodes p as a MSG to dst and queues it to peer (taking p on RVR_OK).
+ * Never blocks. */
+rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p);
+/* Appends f (taking it) and writes if nobody is.  Never blocks. */
+void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f);
+/* Writes what is queued (the I/O thread, when the socket is writable). */
+void rvr_peer_writable(rvr_net *net, peer *p, conn *c);
+/* Called with q_lock held by a would-be writer: becomes the writer, drains,
+ * and returns with q_lock released. */
+void rvr_peer_drain_locked(rvr_net *net, peer *p);
+/* Tells the local sender of each queued MSG that it was not delivered and
+ * empties the queue; reason goes into the notice. */
+void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason);
+/* One MSG frame payload: notice to its (local) sender. */
+void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
+                      const char *reason);
+/* A notice for a message from `src` (remote or local) to the missing `dst`. */
+rvr_packet *rvr_undeliverable_new(const rvr_uuid *dst, const char *tag, size_t tag_len,
+                                  const rvr_uuid *vm, const char *reason);
+/* Pushes p into a local VR's mailbox, taking it on RVR_OK; RVR_ENOTFOUND
+ * when no such VR runs here, the mailbox's close status when it is ending. */
+rvr_status rvr_deliver_local(rvr_net *net, const rvr_uuid *dst, rvr_packet *p);
+/* With q_lock held, the connection gone: moves a partly written head frame
+ * onto *bounced (unless a writer is active: it does that itself). */
+void rvr_peer_drop_partial(peer *p, frame **bounced);
+
+#endif

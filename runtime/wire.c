@@ -1,0 +1,466 @@
+/* wire.c — see wire.h and docs/protocol.md.  Hand-written with nanopb's
+ * stream primitives, like codec.c; the dynamic attributes go through
+ * rvr_map_encode / rvr_map_decode.  Every encoder knows its exact size
+ * first, so a frame is written into one allocation of the right length. */
+#include "wire.h"
+
+#include <pb.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "packet_impl.h"
+#include "value_impl.h"
+
+enum { E_SRC = 1, E_DST, E_TAG, E_SCHEMA, E_BODY, E_ATTRS };        /* Envelope */
+enum { H_VM = 1, H_PEER, H_ADDR, H_STATUS, H_REASON, H_MAXFRAME };   /* Hello */
+enum { W_VR = 1, W_REQ, W_VM, W_ADDR };                              /* Whois(Reply) */
+enum { B_REASON = 1 };                                               /* Bye */
+
+static const uint8_t magic[4] = { 'R', 'I', 'V', 'R' };
+
+void rvr_wire_limits_default(rvr_wire_limits *l)
+{
+    l->max_frame = RVR_WIRE_DEFAULT_MAX_FRAME;
+    l->max_attrs = RVR_MAX_ATTRS;
+    l->max_depth = RVR_MAX_DEPTH;
+}
+
+void rvr_wire_preamble(uint8_t out[RVR_WIRE_PREAMBLE_LEN])
+{
+    memcpy(out, magic, 4);
+    out[4] = (uint8_t)(RVR_WIRE_VERSION >> 8);
+    out[5] = (uint8_t)RVR_WIRE_VERSION;
+    out[6] = out[7] = 0;   /* flags: none defined */
+}
+
+rvr_status rvr_wire_check_preamble(const uint8_t in[RVR_WIRE_PREAMBLE_LEN], uint16_t *version)
+{
+    if (memcmp(in, magic, 4) != 0)
+        return RVR_EPROTO;
+    *version = (uint16_t)(in[4] << 8 | in[5]);
+    return RVR_OK;
+}
+
+void rvr_wire_header(const uint8_t in[RVR_WIRE_HDR_LEN], uint32_t *len, uint8_t *type)
+{
+    *len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+    *type = in[4];
+}
+
+static void put_header(uint8_t *p, size_t payload, uint8_t type)
+{
+    p[0] = (uint8_t)(payload >> 24);
+    p[1] = (uint8_t)(payload >> 16);
+    p[2] = (uint8_t)(payload >> 8);
+    p[3] = (uint8_t)payload;
+    p[4] = type;
+}
+
+/* ---- sizes ---------------------------------------------------------------- */
+
+static size_t vlen(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* A length-delimited field of n bytes, tag included (all our tags are < 16). */
+static size_t ld(size_t n) { return 1 + vlen(n) + n; }
+
+static size_t map_body_size(const rvr_map *m);
+
+/* The Value message, as codec.c writes it. */
+static size_t value_size(const rvr_value *v)
+{
+    switch (v->type) {
+    case RVR_T_BOOL: return 2;
+    case RVR_T_INT: return 1 + vlen(((uint64_t)v->as.i << 1) ^ (uint64_t)(v->as.i >> 63));
+    case RVR_T_UINT: return 1 + vlen(v->as.u);
+    case RVR_T_DOUBLE: return 9;
+    case RVR_T_STRING: return ld(v->as.str.len);
+    case RVR_T_BYTES: return ld(v->as.bytes.len);
+    case RVR_T_UUID: return ld(16);
+    case RVR_T_LIST: {
+        size_t n = 0;
+        for (size_t i = 0, k = rvr_list_len(v->as.list); i < k; i++)
+            n += ld(value_size(rvr_list_get(v->as.list, i)));
+        return ld(n);
+    }
+    case RVR_T_MAP: return ld(map_body_size(v->as.map));
+    default: return 0;
+    }
+}
+
+static size_t map_body_size(const rvr_map *m)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < m->len; i++)
+        n += ld(ld(m->entries[i].keylen) + ld(value_size(&m->entries[i].val)));
+    return n;
+}
+
+static size_t msg_payload_size(const rvr_wire_msg *m, size_t *attrs_len)
+{
+    size_t n = 2 * ld(16) + ld(m->tag_len);
+    if (m->schema != 0)
+        n += 9;
+    if (m->body_len > 0)
+        n += ld(m->body_len);
+    *attrs_len = m->attrs != NULL ? map_body_size(m->attrs) : 0;
+    if (*attrs_len > 0)
+        n += ld(*attrs_len);
+    return n;
+}
+
+size_t rvr_wire_msg_size(const rvr_wire_msg *m)
+{
+    size_t a;
+    return RVR_WIRE_HDR_LEN + msg_payload_size(m, &a);
+}
+
+/* ---- encoding ------------------------------------------------------------- */
+
+static bool put_bytes(pb_ostream_t *os, uint32_t field, const void *p, size_t n)
+{
+    return pb_encode_tag(os, PB_WT_STRING, field) && pb_encode_string(os, p, n);
+}
+
+rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m)
+{
+    if (out == NULL || m == NULL || m->tag == NULL || m->tag_len == 0)
+        return RVR_EINVAL;
+    size_t attrs_len;
+    size_t payload = msg_payload_size(m, &attrs_len);
+    if (payload > UINT32_MAX)
+        return RVR_ELIMIT;
+    rvr_status st = rvr_buf_reserve(out, RVR_WIRE_HDR_LEN + payload);
+    if (st != RVR_OK)
+        return st;
+    size_t start = out->len;
+    uint8_t *p = out->data + start;
+    put_header(p, payload, RVR_FRAME_MSG);
+    /* Everything but the attribute entries goes straight into the buffer. */
+    pb_ostream_t os = pb_ostream_from_buffer(p + RVR_WIRE_HDR_LEN, payload);
+    bool ok = put_bytes(&os, E_SRC, m->src.bytes, 16) && put_bytes(&os, E_DST, m->dst.bytes, 16) &&
+              put_bytes(&os, E_TAG, m->tag, m->tag_len);
+    if (ok && m->schema != 0)
+        ok = pb_encode_tag(&os, PB_WT_64BIT, E_SCHEMA) && pb_encode_fixed64(&os, &m->schema);
+    if (ok && m->body_len > 0)
+        ok = put_bytes(&os, E_BODY, m->body, m->body_len);
+    if (ok && attrs_len > 0)
+        ok = pb_encode_tag(&os, PB_WT_STRING, E_ATTRS) && pb_encode_varint(&os, attrs_len);
+    if (!ok)
+        return RVR_EINVAL;
+    out->len = start + RVR_WIRE_HDR_LEN + os.bytes_written;
+    if (attrs_len > 0 && (st = rvr_map_encode(m->attrs, out)) != RVR_OK) {
+        out->len = start;
+        return st;
+    }
+    if (out->len - start != RVR_WIRE_HDR_LEN + payload) {
+        out->len = start;   /* our sizing disagrees with codec.c: never send that */
+        return RVR_EPROTO;
+    }
+    return RVR_OK;
+}
+
+static void msg_of_packet(rvr_wire_msg *m, const rvr_uuid *dst, const rvr_packet *p)
+{
+    memset(m, 0, sizeof *m);
+    m->src = p->src;
+    m->dst = *dst;
+    m->tag = p->tag;
+    m->tag_len = p->tag_len;
+    m->attrs = p->attrs.len > 0 ? &p->attrs : NULL;
+}
+
+rvr_status rvr_wire_put_packet(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p)
+{
+    rvr_wire_msg m;
+    msg_of_packet(&m, dst, p);
+    return rvr_wire_put_msg(out, &m);
+}
+
+size_t rvr_wire_packet_size(const rvr_uuid *dst, const rvr_packet *p)
+{
+    rvr_wire_msg m;
+    msg_of_packet(&m, dst, p);
+    return rvr_wire_msg_size(&m);
+}
+
+/* Small control messages: sized by a dry run, then written. */
+typedef bool (*enc_fn)(pb_ostream_t *os, const void *arg);
+
+static rvr_status put_small(rvr_buf *out, uint8_t type, enc_fn fn, const void *arg)
+{
+    pb_ostream_t sizing = PB_OSTREAM_SIZING;
+    if (!fn(&sizing, arg))
+        return RVR_EINVAL;
+    size_t payload = sizing.bytes_written;
+    rvr_status st = rvr_buf_reserve(out, RVR_WIRE_HDR_LEN + payload);
+    if (st != RVR_OK)
+        return st;
+    uint8_t *p = out->data + out->len;
+    put_header(p, payload, type);
+    pb_ostream_t os = pb_ostream_from_buffer(p + RVR_WIRE_HDR_LEN, payload);
+    if (!fn(&os, arg))
+        return RVR_EINVAL;
+    out->len += RVR_WIRE_HDR_LEN + payload;
+    return RVR_OK;
+}
+
+static bool put_str(pb_ostream_t *os, uint32_t field, const char *s)
+{
+    return s[0] == '\0' || put_bytes(os, field, s, strlen(s));
+}
+
+static bool enc_hello(pb_ostream_t *os, const void *arg)
+{
+    const rvr_wire_hello *h = arg;
+    bool ok = put_bytes(os, H_VM, h->vm_id.bytes, 16);
+    if (ok && !rvr_uuid_is_nil(&h->peer_vm_id))
+        ok = put_bytes(os, H_PEER, h->peer_vm_id.bytes, 16);
+    ok = ok && put_str(os, H_ADDR, h->listen_addr);
+    if (ok && h->status != 0)
+        ok = pb_encode_tag(os, PB_WT_VARINT, H_STATUS) && pb_encode_varint(os, h->status);
+    ok = ok && put_str(os, H_REASON, h->reason);
+    if (ok && h->max_frame != 0)
+        ok = pb_encode_tag(os, PB_WT_VARINT, H_MAXFRAME) && pb_encode_varint(os, h->max_frame);
+    return ok;
+}
+
+rvr_status rvr_wire_put_hello(rvr_buf *out, const rvr_wire_hello *h)
+{
+    return put_small(out, RVR_FRAME_HELLO, enc_hello, h);
+}
+
+static bool enc_whois(pb_ostream_t *os, const void *arg)
+{
+    const rvr_wire_whois *w = arg;
+    bool ok = put_bytes(os, W_VR, w->vr.bytes, 16) && pb_encode_tag(os, PB_WT_VARINT, W_REQ) &&
+              pb_encode_varint(os, w->req);
+    if (ok && !rvr_uuid_is_nil(&w->vm_id))
+        ok = put_bytes(os, W_VM, w->vm_id.bytes, 16) && put_str(os, W_ADDR, w->addr);
+    return ok;
+}
+
+rvr_status rvr_wire_put_whois(rvr_buf *out, uint8_t type, const rvr_wire_whois *w)
+{
+    return put_small(out, type, enc_whois, w);
+}
+
+static bool enc_bye(pb_ostream_t *os, const void *arg)
+{
+    return put_str(os, B_REASON, arg);
+}
+
+rvr_status rvr_wire_put_bye(rvr_buf *out, const char *reason)
+{
+    return put_small(out, RVR_FRAME_BYE, enc_bye, reason != NULL ? reason : "");
+}
+
+/* ---- decoding ------------------------------------------------------------- */
+
+/* A length-delimited field's bytes, in place. */
+static bool get_span(pb_istream_t *is, const uint8_t *base, size_t total, const uint8_t **p,
+                     size_t *n)
+{
+    uint64_t len;
+    if (!pb_decode_varint(is, &len) || len > is->bytes_left)
+        return false;
+    *p = base + (total - is->bytes_left);
+    *n = (size_t)len;
+    return pb_read(is, NULL, (size_t)len);
+}
+
+static bool get_uuid(pb_istream_t *is, const uint8_t *base, size_t total, rvr_uuid *u)
+{
+    const uint8_t *p;
+    size_t n;
+    if (!get_span(is, base, total, &p, &n) || n != 16)
+        return false;
+    memcpy(u->bytes, p, 16);
+    return true;
+}
+
+static bool get_text(pb_istream_t *is, const uint8_t *base, size_t total, char *dst, size_t cap)
+{
+    const uint8_t *p;
+    size_t n;
+    if (!get_span(is, base, total, &p, &n) || n >= cap || memchr(p, '\0', n) != NULL)
+        return false;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return true;
+}
+
+/* Envelope fields; attrs (span) when wanted. */
+static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const uint8_t **attrs,
+                            size_t *attrs_len)
+{
+    memset(h, 0, sizeof *h);
+    *attrs = NULL;
+    *attrs_len = 0;
+    bool have_src = false, have_dst = false;
+    pb_istream_t is = pb_istream_from_buffer(p, n);
+    while (is.bytes_left > 0) {
+        pb_wire_type_t wt;
+        uint32_t field;
+        bool eof, ok;
+        if (!pb_decode_tag(&is, &wt, &field, &eof))
+            return RVR_EPROTO;
+        const uint8_t *sp = NULL;
+        size_t sn = 0;
+        if (field == E_SRC && wt == PB_WT_STRING) {
+            ok = have_src = get_uuid(&is, p, n, &h->src);
+        } else if (field == E_DST && wt == PB_WT_STRING) {
+            ok = have_dst = get_uuid(&is, p, n, &h->dst);
+        } else if (field == E_TAG && wt == PB_WT_STRING) {
+            ok = get_span(&is, p, n, &sp, &sn);
+            h->tag = (const char *)sp;
+            h->tag_len = sn;
+        } else if (field == E_SCHEMA && wt == PB_WT_64BIT) {
+            ok = pb_decode_fixed64(&is, &h->schema);
+        } else if (field == E_BODY && wt == PB_WT_STRING) {
+            ok = get_span(&is, p, n, &h->body, &h->body_len);
+        } else if (field == E_ATTRS && wt == PB_WT_STRING) {
+            ok = get_span(&is, p, n, attrs, attrs_len);
+        } else if (field >= E_SRC && field <= E_ATTRS) {
+            ok = false;   /* a known field with the wrong wire type */
+        } else {
+            ok = pb_skip_field(&is, wt);   /* a newer peer's field */
+        }
+        if (!ok)
+            return RVR_EPROTO;
+    }
+    if (!have_src || !have_dst || h->tag == NULL || h->tag_len == 0 ||
+        memchr(h->tag, '\0', h->tag_len) != NULL)
+        return RVR_EPROTO;
+    if (h->tag_len > RVR_MAX_NAME)
+        return RVR_ELIMIT;
+    return RVR_OK;
+}
+
+rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr)
+{
+    const uint8_t *a;
+    size_t an;
+    return parse_msg(p, n, hdr, &a, &an);
+}
+
+rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
+                            rvr_wire_msg *hdr, rvr_packet **out)
+{
+    const uint8_t *attrs;
+    size_t attrs_len;
+    rvr_status st = parse_msg(p, n, hdr, &attrs, &attrs_len);
+    if (st != RVR_OK)
+        return st;
+    char tag[RVR_MAX_NAME + 1];
+    memcpy(tag, hdr->tag, hdr->tag_len);
+    tag[hdr->tag_len] = '\0';
+    rvr_packet *pkt = rvr_packet_new(tag);
+    if (pkt == NULL)
+        return RVR_ENOMEM;
+    pkt->src = hdr->src;
+    if (attrs_len > 0 && (st = rvr_map_decode(attrs, attrs_len, &pkt->attrs)) != RVR_OK) {
+        rvr_packet_free(pkt);
+        return st;
+    }
+    if (lim != NULL && (pkt->attrs.len > lim->max_attrs || pkt->attrs.depth > lim->max_depth)) {
+        rvr_packet_free(pkt);
+        return RVR_ELIMIT;
+    }
+    *out = pkt;
+    return RVR_OK;
+}
+
+rvr_status rvr_wire_get_hello(const uint8_t *p, size_t n, rvr_wire_hello *h)
+{
+    memset(h, 0, sizeof *h);
+    bool have_vm = false;
+    pb_istream_t is = pb_istream_from_buffer(p, n);
+    while (is.bytes_left > 0) {
+        pb_wire_type_t wt;
+        uint32_t field;
+        bool eof, ok;
+        uint64_t v;
+        if (!pb_decode_tag(&is, &wt, &field, &eof))
+            return RVR_EPROTO;
+        if (field == H_VM && wt == PB_WT_STRING) {
+            ok = have_vm = get_uuid(&is, p, n, &h->vm_id);
+        } else if (field == H_PEER && wt == PB_WT_STRING) {
+            ok = get_uuid(&is, p, n, &h->peer_vm_id);
+        } else if (field == H_ADDR && wt == PB_WT_STRING) {
+            ok = get_text(&is, p, n, h->listen_addr, sizeof h->listen_addr);
+        } else if (field == H_STATUS && wt == PB_WT_VARINT) {
+            ok = pb_decode_varint(&is, &v) && v <= UINT32_MAX;
+            h->status = (uint32_t)v;
+        } else if (field == H_REASON && wt == PB_WT_STRING) {
+            ok = get_text(&is, p, n, h->reason, sizeof h->reason);
+        } else if (field == H_MAXFRAME && wt == PB_WT_VARINT) {
+            ok = pb_decode_varint(&is, &h->max_frame);
+        } else if (field >= H_VM && field <= H_MAXFRAME) {
+            ok = false;
+        } else {
+            ok = pb_skip_field(&is, wt);   /* e.g. the future auth fields */
+        }
+        if (!ok)
+            return RVR_EPROTO;
+    }
+    return have_vm && !rvr_uuid_is_nil(&h->vm_id) ? RVR_OK : RVR_EPROTO;
+}
+
+rvr_status rvr_wire_get_whois(const uint8_t *p, size_t n, rvr_wire_whois *w)
+{
+    memset(w, 0, sizeof *w);
+    bool have_vr = false;
+    pb_istream_t is = pb_istream_from_buffer(p, n);
+    while (is.bytes_left > 0) {
+        pb_wire_type_t wt;
+        uint32_t field;
+        bool eof, ok;
+        if (!pb_decode_tag(&is, &wt, &field, &eof))
+            return RVR_EPROTO;
+        if (field == W_VR && wt == PB_WT_STRING)
+            ok = have_vr = get_uuid(&is, p, n, &w->vr);
+        else if (field == W_REQ && wt == PB_WT_VARINT)
+            ok = pb_decode_varint(&is, &w->req);
+        else if (field == W_VM && wt == PB_WT_STRING)
+            ok = get_uuid(&is, p, n, &w->vm_id);
+        else if (field == W_ADDR && wt == PB_WT_STRING)
+            ok = get_text(&is, p, n, w->addr, sizeof w->addr);
+        else if (field >= W_VR && field <= W_ADDR)
+            ok = false;
+        else
+            ok = pb_skip_field(&is, wt);
+        if (!ok)
+            return RVR_EPROTO;
+    }
+    return have_vr ? RVR_OK : RVR_EPROTO;
+}
+
+rvr_status rvr_wire_get_bye(const uint8_t *p, size_t n, char *reason, size_t len)
+{
+    reason[0] = '\0';
+    pb_istream_t is = pb_istream_from_buffer(p, n);
+    while (is.bytes_left > 0) {
+        pb_wire_type_t wt;
+        uint32_t field;
+        bool eof, ok;
+        if (!pb_decode_tag(&is, &wt, &field, &eof))
+            return RVR_EPROTO;
+        if (field == B_REASON && wt == PB_WT_STRING)
+            ok = get_text(&is, p, n, reason, len);
+        else
+            ok = pb_skip_field(&is, wt);
+        if (!ok)
+            return RVR_EPROTO;
+    }
+    return RVR_OK;
+}

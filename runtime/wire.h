@@ -1,0 +1,114 @@
+/* wire.h — the bytes on a River TCP connection (docs/protocol.md).
+ *
+ * A connection starts with an 8-byte preamble from each side (magic "RIVR",
+ * protocol version, flags), then carries frames:
+ *
+ *   u32 length (big-endian, bytes of payload) | u8 type | payload
+ *
+ * where the payload is one protobuf message chosen by the type.  This file
+ * encodes and decodes those messages; it is the only place that knows their
+ * field numbers, so the hand-written nanopb code can later be replaced by
+ * riverc-generated code from idl/ without touching the transport.
+ *
+ * Encoders append whole frames (header included) to a caller-owned rvr_buf.
+ * Decoders take the payload of one frame and never read past it. */
+#ifndef RIVER_WIRE_H
+#define RIVER_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <river/codec.h>
+#include <river/packet.h>
+
+#define RVR_WIRE_VERSION 1u
+#define RVR_WIRE_PREAMBLE_LEN 8
+#define RVR_WIRE_HDR_LEN 5
+#define RVR_WIRE_DEFAULT_MAX_FRAME ((size_t)64 << 20)
+
+enum rvr_frame_type {
+    RVR_FRAME_HELLO = 1,
+    RVR_FRAME_AUTH = 2,          /* reserved: HMAC challenge-response (issue 5) */
+    RVR_FRAME_MSG = 3,
+    RVR_FRAME_WHOIS = 4,
+    RVR_FRAME_WHOIS_REPLY = 5,
+    RVR_FRAME_BYE = 6,
+};
+
+/* Limits a receiver applies to a MSG frame on top of the frame size and
+ * the codec's own (value.h). */
+typedef struct rvr_wire_limits {
+    size_t max_frame;            /* payload bytes; default 64 MiB */
+    uint32_t max_attrs;          /* attributes per message; default RVR_MAX_ATTRS */
+    uint32_t max_depth;          /* list/map nesting; default RVR_MAX_DEPTH */
+} rvr_wire_limits;
+
+void rvr_wire_limits_default(rvr_wire_limits *l);
+
+/* ---- preamble and frame header ---- */
+
+void rvr_wire_preamble(uint8_t out[RVR_WIRE_PREAMBLE_LEN]);
+/* RVR_EPROTO when the magic is wrong; otherwise RVR_OK with the peer's
+ * version in *version (the caller compares it). */
+rvr_status rvr_wire_check_preamble(const uint8_t in[RVR_WIRE_PREAMBLE_LEN], uint16_t *version);
+/* Reads a frame header: payload length and type. */
+void rvr_wire_header(const uint8_t in[RVR_WIRE_HDR_LEN], uint32_t *len, uint8_t *type);
+
+/* ---- MSG: the envelope ---- */
+
+typedef struct rvr_wire_msg {
+    rvr_uuid src, dst;
+    const char *tag;             /* not NUL-terminated when decoded */
+    size_t tag_len;
+    uint64_t schema;             /* schema fingerprint; 0: dynamic */
+    const uint8_t *body;         /* typed body (protobuf of the declared message) */
+    size_t body_len;
+    const rvr_map *attrs;        /* encode only; NULL: none */
+} rvr_wire_msg;
+
+/* Exact size of the MSG frame for m (header included). */
+size_t rvr_wire_msg_size(const rvr_wire_msg *m);
+rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m);
+/* A dynamic packet as a MSG frame: src from the packet. */
+rvr_status rvr_wire_put_packet(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p);
+size_t rvr_wire_packet_size(const rvr_uuid *dst, const rvr_packet *p);
+
+/* Decodes a MSG payload.  *out gets a new packet (src, tag, attributes) the
+ * caller owns; hdr gets src, dst, schema and the body (pointing into p).
+ * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
+rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
+                            rvr_wire_msg *hdr, rvr_packet **out);
+/* Only src, dst and tag (tag points into p); no allocation. */
+rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr);
+
+/* ---- HELLO ---- */
+
+enum { RVR_HELLO_OK = 0, RVR_HELLO_DUPLICATE = 1, RVR_HELLO_REFUSED = 2 };
+
+typedef struct rvr_wire_hello {
+    rvr_uuid vm_id;              /* the sender */
+    rvr_uuid peer_vm_id;         /* whom the sender thinks it talks to; nil: unknown */
+    char listen_addr[300];       /* "host:port" the sender accepts on; "" none */
+    uint32_t status;             /* the acceptor's answer (RVR_HELLO_*) */
+    char reason[200];
+    uint64_t max_frame;          /* largest payload the sender accepts */
+} rvr_wire_hello;
+
+rvr_status rvr_wire_put_hello(rvr_buf *out, const rvr_wire_hello *h);
+rvr_status rvr_wire_get_hello(const uint8_t *p, size_t n, rvr_wire_hello *h);
+
+/* ---- WHOIS, WHOIS_REPLY, BYE ---- */
+
+typedef struct rvr_wire_whois {
+    rvr_uuid vr;
+    uint64_t req;
+    rvr_uuid vm_id;              /* reply: nil when unknown */
+    char addr[300];              /* reply: where vm_id accepts connections */
+} rvr_wire_whois;
+
+rvr_status rvr_wire_put_whois(rvr_buf *out, uint8_t type, const rvr_wire_whois *w);
+rvr_status rvr_wire_get_whois(const uint8_t *p, size_t n, rvr_wire_whois *w);
+rvr_status rvr_wire_put_bye(rvr_buf *out, const char *reason);
+rvr_status rvr_wire_get_bye(const uint8_t *p, size_t n, char *reason, size_t len);
+
+#endif

@@ -1,0 +1,49 @@
+/* nettest.h — helpers for the multi-process tests: start net_node VMs as
+ * child processes (stderr to a log file), wait for their reports, stop or
+ * kill them, and talk raw TCP to a VM. */
+#ifndef RIVER_TESTS_NETTEST_H
+#define RIVER_TESTS_NETTEST_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <river/river.h>
+
+typedef struct node {
+    pid_t pid;
+    rvr_uuid vr, vm;
+    char addr[RVR_ADDR_MAX];
+    char name[32];
+    char log[64];
+} node;
+
+/* Starts ./net_node --boss=<self> --name=name --peer=<self's VM> plus args
+ * (NULL-terminated), with the extra environment entries env ("K=V",
+ * NULL-terminated, may be NULL), and waits (up to 20 s) for its "ready". */
+bool node_start(rvr_vr *self, node *n, const char *name, const char *const *env,
+                const char *const *args);
+/* Asks it to stop and waits for it (kills it after 10 s).  True if it
+ * exited with status 0. */
+bool node_stop(rvr_vr *self, node *n);
+/* kill -9, and reaps it. */
+void node_kill(node *n);
+/* Kills every node still running (an atexit handler does it too). */
+void node_kill_all(void);
+/* True when the node's log contains `needle`. */
+bool node_log_has(const node *n, const char *needle);
+
+/* Receives a packet tagged `tag` (from src unless NULL) within ms; NULL on timeout. */
+rvr_packet *await_tag(rvr_vr *self, const char *tag, const rvr_uuid *src, int ms);
+/* Sends a fresh packet tagged tag; false on failure. */
+bool send_tag(rvr_vr *self, const rvr_uuid *to, const char *tag);
+/* Pings a node and waits for its pong. */
+bool node_ping(rvr_vr *self, const node *n);
+
+/* A blocking TCP connection to "host:port" with a 10 s receive timeout; -1
+ * on failure. */
+int raw_connect(const char *addr);
+/* Reads until the peer closes the connection (or 10 s pass): true when it
+ * closed.  *got counts the bytes read meanwhile. */
+bool raw_wait_close(int fd, size_t *got);
+bool raw_write(int fd, const void *p, size_t n);
+
+#endif

@@ -1,0 +1,277 @@
+/* test_badframes — bad bytes against a live VM.  Each case opens its own
+ * raw TCP connection to node A (started with --max-frame=65536,
+ * RIVER_MAX_ATTRS=100, RIVER_MAX_DEPTH=8), sends something wrong, and
+ * checks that A closes that connection, logs why, and still serves: it
+ * answers a ping over its connection with this VM, and exchanges messages
+ * with node B. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../vmtest.h"
+#include "nettest.h"
+#include "packet_impl.h"
+#include "wire.h"
+
+#define SELF vmtest_self
+
+static node A, B;
+static bool started;
+
+static void test_start(void)
+{
+    static const char *const env[] = { "RIVER_MAX_ATTRS=100", "RIVER_MAX_DEPTH=8", NULL };
+    static const char *const args[] = { "--max-frame=65536", NULL };
+    CU_ASSERT_FATAL(node_start(SELF, &A, "A", env, args));
+    CU_ASSERT_FATAL(node_start(SELF, &B, "B", NULL, NULL));
+    started = true;
+}
+
+/* A valid handshake as a made-up VM; true when A accepted it. */
+static int handshake(void)
+{
+    int fd = raw_connect(A.addr);
+    if (fd < 0)
+        return -1;
+    rvr_buf b = { 0 };
+    uint8_t pre[RVR_WIRE_PREAMBLE_LEN];
+    rvr_wire_preamble(pre);
+    rvr_buf_append(&b, pre, sizeof pre);
+    rvr_wire_hello h;
+    memset(&h, 0, sizeof h);
+    h.vm_id = rvr_uuid_generate();
+    rvr_wire_put_hello(&b, &h);
+    bool ok = raw_write(fd, b.data, b.len);
+    rvr_buf_free(&b);
+    /* A's preamble, then its HELLO answer. */
+    uint8_t in[RVR_WIRE_PREAMBLE_LEN + RVR_WIRE_HDR_LEN];
+    ok = ok && recv(fd, in, sizeof in, MSG_WAITALL) == (ssize_t)sizeof in;
+    uint32_t len = 0;
+    uint8_t type = 0;
+    if (ok)
+        rvr_wire_header(in + RVR_WIRE_PREAMBLE_LEN, &len, &type);
+    uint8_t *payload = malloc(len + 1);
+    ok = ok && type == RVR_FRAME_HELLO && len < 4096 &&
+         recv(fd, payload, len, MSG_WAITALL) == (ssize_t)len;
+    rvr_wire_hello r;
+    ok = ok && rvr_wire_get_hello(payload, len, &r) == RVR_OK && r.status == RVR_HELLO_OK &&
+         rvr_uuid_eq(&r.vm_id, &A.vm);
+    free(payload);
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void header(uint8_t *h, uint32_t len, uint8_t type)
+{
+    h[0] = (uint8_t)(len >> 24);
+    h[1] = (uint8_t)(len >> 16);
+    h[2] = (uint8_t)(len >> 8);
+    h[3] = (uint8_t)len;
+    h[4] = type;
+}
+
+/* Sends bytes (after a handshake when `hs`), expects A to close the
+ * connection, to have logged `reason`, and to still answer. */
+static void expect_closed(bool hs, const void *bytes, size_t n, bool shut, const char *reason)
+{
+    CU_ASSERT_FATAL(started);
+    int fd = hs ? handshake() : raw_connect(A.addr);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT(raw_write(fd, bytes, n));
+    if (shut)
+        shutdown(fd, SHUT_WR);
+    size_t got = 0;
+    CU_ASSERT(raw_wait_close(fd, &got));
+    close(fd);
+    CU_ASSERT(node_ping(SELF, &A));
+    if (reason != NULL) {
+        bool logged = node_log_has(&A, reason);
+        if (!logged)
+            fprintf(stderr, "A's log lacks \"%s\"\n", reason);
+        CU_ASSERT(logged);
+    }
+}
+
+static void msg_frame(rvr_buf *b, rvr_packet *p)
+{
+    p->src = rvr_uuid_generate();   /* any sender */
+    rvr_wire_put_packet(b, &A.vr, p);
+    rvr_packet_free(p);
+}
+
+static void test_wrong_magic(void)
+{
+    const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    expect_closed(false, req, sizeof req - 1, false, "wrong magic");
+}
+
+static void test_version(void)
+{
+    /* A answers with its own preamble first, so both sides can tell. */
+    int fd = raw_connect(A.addr);
+    CU_ASSERT_FATAL(fd >= 0);
+    const uint8_t pre[8] = { 'R', 'I', 'V', 'R', 0, 99, 0, 0 };
+    CU_ASSERT(raw_write(fd, pre, sizeof pre));
+    uint8_t theirs[8];
+    CU_ASSERT_EQUAL(recv(fd, theirs, 8, MSG_WAITALL), 8);
+    uint16_t v = 0;
+    CU_ASSERT_EQUAL(rvr_wire_check_preamble(theirs, &v), RVR_OK);
+    CU_ASSERT_EQUAL(v, RVR_WIRE_VERSION);
+    CU_ASSERT(raw_wait_close(fd, NULL));
+    close(fd);
+    CU_ASSERT(node_ping(SELF, &A));
+    CU_ASSERT(node_log_has(&A, "protocol version mismatch: the peer speaks River protocol 99"));
+}
+
+static void test_random(void)
+{
+    uint8_t junk[4096];
+    srand(42);
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)rand();
+    expect_closed(true, junk, sizeof junk, false, NULL);
+    expect_closed(false, junk, sizeof junk, false, NULL);
+}
+
+static void test_truncated(void)
+{
+    uint8_t f[RVR_WIRE_HDR_LEN + 50];
+    header(f, 100, RVR_FRAME_MSG);
+    memset(f + RVR_WIRE_HDR_LEN, 0x0a, 50);
+    expect_closed(true, f, sizeof f, true, "truncated frame");
+    expect_closed(false, "RIV", 3, true, "during the handshake");
+}
+
+static void test_oversized(void)
+{
+    rvr_packet *p = rvr_packet_new("big");
+    static uint8_t blob[100 * 1024];
+    rvr_packet_set_bytes(p, "blob", blob, sizeof blob);
+    rvr_buf b = { 0 };
+    msg_frame(&b, p);
+    expect_closed(true, b.data, b.len, false, "exceeds the limit of 65536");
+    rvr_buf_free(&b);
+}
+
+static void test_huge_length(void)
+{
+    uint8_t h[RVR_WIRE_HDR_LEN];
+    header(h, 0xffffffffu, RVR_FRAME_MSG);
+    expect_closed(true, h, sizeof h, false, "frame of 4294967295 bytes exceeds the limit");
+}
+
+static void test_garbled(void)
+{
+    uint8_t f[RVR_WIRE_HDR_LEN + 32];
+    header(f, 32, RVR_FRAME_MSG);
+    memset(f + RVR_WIRE_HDR_LEN, 0xff, 32);
+    expect_closed(true, f, sizeof f, false, "malformed envelope");
+    header(f, 0, 99);
+    expect_closed(true, f, RVR_WIRE_HDR_LEN, false, "unknown frame type 99");
+}
+
+static void test_limits(void)
+{
+    rvr_packet *p = rvr_packet_new("many");
+    for (int i = 0; i < 101; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "a%d", i);
+        rvr_packet_set_i64(p, name, i);
+    }
+    rvr_buf b = { 0 };
+    msg_frame(&b, p);
+    expect_closed(true, b.data, b.len, false, "over a limit");
+    rvr_buf_free(&b);
+
+    p = rvr_packet_new("deep");
+    rvr_list *l = rvr_list_new();
+    rvr_list_append_i64(l, 1);
+    for (int d = 1; d < 9; d++) {
+        rvr_list *outer = rvr_list_new();
+        rvr_value v = rvr_value_list(l);
+        rvr_list_append(outer, &v);
+        l = outer;
+    }
+    rvr_packet_set_list(p, "nest", l);   /* depth 9 > 8 */
+    memset(&b, 0, sizeof b);
+    msg_frame(&b, p);
+    expect_closed(true, b.data, b.len, false, NULL);
+    rvr_buf_free(&b);
+}
+
+static void test_msg_before_hello(void)
+{
+    rvr_buf b = { 0 };
+    uint8_t pre[RVR_WIRE_PREAMBLE_LEN];
+    rvr_wire_preamble(pre);
+    rvr_buf_append(&b, pre, sizeof pre);
+    msg_frame(&b, rvr_packet_new("early"));
+    expect_closed(false, b.data, b.len, false, "expected HELLO");
+    rvr_buf_free(&b);
+}
+
+/* After all that, A and B still talk, and this VM is still connected to A. */
+static void test_still_serving(void)
+{
+    CU_ASSERT_FATAL(started);
+    rvr_packet *e = rvr_packet_new("expect");
+    rvr_list *l = rvr_list_new();
+    rvr_value v = rvr_value_uuid(&B.vr);
+    rvr_list_append(l, &v);
+    rvr_packet_set_list(e, "from", l);
+    rvr_packet_set_u64(e, "n", 1000);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &A.vr, e), RVR_OK);
+    rvr_packet *bu = rvr_packet_new("burst");
+    rvr_packet_set_uuid(bu, "to", &A.vr);
+    rvr_packet_set_u64(bu, "n", 1000);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &B.vr, bu), RVR_OK);
+    rvr_packet *r = await_tag(SELF, "expect.done", &A.vr, 30000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    bool ok = false;
+    rvr_packet_get_bool(r, "ok", &ok);
+    CU_ASSERT(ok);
+    rvr_packet_free(r);
+    rvr_packet_free(await_tag(SELF, "burst.done", &B.vr, 30000));
+    rvr_peer_info *peers;
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(rvr_vm_peers(SELF, &peers, &n), RVR_OK);
+    bool a_up = false;
+    for (size_t i = 0; i < n; i++)
+        a_up |= rvr_uuid_eq(&peers[i].id, &A.vm);
+    CU_ASSERT(a_up);
+    free(peers);
+    CU_ASSERT(node_stop(SELF, &A));
+    CU_ASSERT(node_stop(SELF, &B));
+}
+
+static const CU_TestInfo tests[] = {
+    { "two VMs start", test_start },
+    { "wrong magic", test_wrong_magic },
+    { "protocol version mismatch, reported on both sides", test_version },
+    { "random bytes (before and after the handshake)", test_random },
+    { "truncated frame, truncated preamble", test_truncated },
+    { "frame over --max-frame", test_oversized },
+    { "huge declared length", test_huge_length },
+    { "garbled envelope, unknown frame type", test_garbled },
+    { "too many attributes, too deep", test_limits },
+    { "a message before HELLO", test_msg_before_hello },
+    { "the VM still serves others", test_still_serving },
+    CU_TEST_INFO_NULL,
+};
+
+static void suites(void)
+{
+    cutest_suite("badframes", tests);
+}
+
+int main(int argc, char **argv)
+{
+    setenv("RIVER_BIND", "127.0.0.1", 1);
+    setenv("RIVER_DISCOVERY", "off", 1);
+    return vmtest_main(argc, argv, suites);
+}
