@@ -148,6 +148,8 @@ void rvr_vr_unref(rvr_vr *vr)
     free(vr);
 }
 
+static void reap_ended(rvr_vm *vm);
+
 void rvr_vm_stop(rvr_vm *vm, int wait_ms)
 {
     pthread_rwlock_wrlock(&vm->reg_lock);
@@ -177,6 +179,7 @@ void rvr_vm_stop(rvr_vm *vm, int wait_ms)
         pthread_rwlock_unlock(&vm->reg_lock);
         return;
     }
+    reap_ended(vm);
     /* No VR runs any more: discovery and the transport can go (the
      * transport says goodbye to the connected VMs and writes what is
      * queued first). */
@@ -200,10 +203,38 @@ static void *vr_thread(void *arg)
     rvr_vm_remove_vr(vm, vr);
     rvr_vr_unref(vr);
     rvr_mutex_lock(&vm->life_lock);
+    /* Joined later (by the next spawn or the VM's stop), so no thread is
+     * still exiting when rvr_main returns. */
+    if (vm->nended == vm->ended_cap) {
+        size_t cap = vm->ended_cap ? vm->ended_cap * 2 : 16;
+        pthread_t *e = realloc(vm->ended, cap * sizeof *e);
+        if (e != NULL) {
+            vm->ended = e;
+            vm->ended_cap = cap;
+        }
+    }
+    if (vm->nended < vm->ended_cap)
+        vm->ended[vm->nended++] = pthread_self();
+    else
+        pthread_detach(pthread_self());   /* no memory to remember it: let it go */
     vm->live--;
     rvr_cond_broadcast(&vm->life_cond);
     rvr_mutex_unlock(&vm->life_lock);
     return NULL;
+}
+
+/* Joins the VR threads that have finished.  Never called with life_lock held. */
+static void reap_ended(rvr_vm *vm)
+{
+    rvr_mutex_lock(&vm->life_lock);
+    pthread_t *ended = vm->ended;
+    size_t n = vm->nended;
+    vm->ended = NULL;
+    vm->nended = vm->ended_cap = 0;
+    rvr_mutex_unlock(&vm->life_lock);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(ended[i], NULL);
+    free(ended);
 }
 
 rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vmid, const rvr_vr_type *type,
@@ -215,6 +246,7 @@ rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vmid, const rvr_vr_type *type
     rvr_vm *vm = self->vm;
     if (vmid != NULL && !rvr_uuid_is_nil(vmid) && !rvr_uuid_eq(vmid, &vm->id))
         return RVR_ENOTFOUND;   /* remote VMs arrive with deployment */
+    reap_ended(vm);
     /* Counted before the VR exists, so concurrent spawns cannot pass --max-vrs. */
     rvr_mutex_lock(&vm->life_lock);
     if (vm->max_vrs != 0 && vm->live >= vm->max_vrs) {
@@ -234,12 +266,8 @@ rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vmid, const rvr_vr_type *type
     }
     rvr_uuid id = vr->id;   /* vr may be gone as soon as its thread runs */
 
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t th;
-    int rc = pthread_create(&th, &attr, vr_thread, vr);
-    pthread_attr_destroy(&attr);
+    int rc = pthread_create(&th, NULL, vr_thread, vr);
     if (rc != 0) {
         rvr_mutex_lock(&vm->life_lock);
         vm->live--;

@@ -27,6 +27,8 @@ struct rvr_vm {
     rvr_mutex life_lock;        /* guards live; signalled on every VR end */
     rvr_cond life_cond;
     size_t live;                /* spawned VR threads not yet finished */
+    pthread_t *ended;           /* finished VR threads not yet joined */
+    size_t nended, ended_cap;
     _Atomic bool stopping;
     size_t max_vrs;             /* spawned VRs running at once; 0: no limit (--max-vrs) */
     rvr_map *labels;            /* --label k=v (string values); NULL: none.  Owned by the VM */

@@ -13,7 +13,9 @@
  *
  * Callbacks run on the receiving VR's thread, inside rvr_recv/rvr_peek,
  * while the mailbox is locked: they must not call River functions on the
- * same VR and should be quick.
+ * same VR and should be quick.  They must give the same answer for the same
+ * packet throughout one receive: a packet found not to match is not asked
+ * again while that receive waits.
  *
  * Ownership: the builder copies names and values.  The caller owns the
  * match and frees it with rvr_match_free; one match may be reused for any

@@ -4,8 +4,9 @@
  * initial VR's arguments from argv, and runs the initial VR on the calling
  * thread (it gets the main stack); every other VR gets a thread of its own.  Every VR may spawn more VRs (rvr_spawn).  When the initial VR's
  * function returns, the VM stops: every mailbox is closed, so a VR blocked
- * in rvr_recv (and every later rvr_recv/rvr_send) gets RVR_ECLOSED and
- * should return.  rvr_main waits for the VRs to return (at most
+ * in rvr_recv gets RVR_ECLOSED, as does every later rvr_send or rvr_spawn
+ * and every later rvr_recv that finds no queued match; the VR should
+ * return.  rvr_main waits for the VRs to return (at most
  * RIVER_SHUTDOWN_MS milliseconds, default 5000, after which it logs the VRs
  * still running and gives up on them) and returns the initial VR's status,
  * which main() passes to the OS.  Messages still queued when a VR ends are
