@@ -200,6 +200,7 @@ static void *vr_thread(void *arg)
         char buf[RVR_UUID_STRLEN];
         RVR_LOG(RVR_LOG_INFO, "VR %s %s returned %d", vr->type->name, rvr_uuid_str(&vr->id, buf), rc);
     }
+    rvr_vr_drop_dst_cache(vr);
     rvr_vm_remove_vr(vm, vr);
     rvr_vr_unref(vr);
     rvr_mutex_lock(&vm->life_lock);
@@ -419,6 +420,7 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
     }
     /* The initial VR runs on the calling thread: it gets the main stack. */
     int rc = type->main(vr, vr->args);
+    rvr_vr_drop_dst_cache(vr);
     rvr_vm_remove_vr(vm, vr);
     rvr_vr_unref(vr);
     rvr_vm_stop(vm, shutdown_wait_ms());

@@ -17,6 +17,10 @@ struct rvr_vr {
     _Atomic int refs;           /* the thread's own, plus each sender's */
     rvr_mailbox mb;
     struct rvr_vr *hnext;       /* registry chain */
+    /* The last local VRs this VR sent to, each holding a reference: a
+     * repeated send skips the registry (its lock is shared by every sender). */
+    struct rvr_vr *dst_cache[2];
+    unsigned dst_next;
 };
 
 struct rvr_vm {
@@ -49,5 +53,7 @@ void rvr_vm_remove_vr(rvr_vm *vm, rvr_vr *vr);
 /* Looks up a VR and takes a reference on it, or NULL. */
 rvr_vr *rvr_vm_ref_vr(rvr_vm *vm, const rvr_uuid *id);
 void rvr_vr_unref(rvr_vr *vr);
+/* Drops the send cache's references; called when the VR's function returned. */
+void rvr_vr_drop_dst_cache(rvr_vr *vr);
 
 #endif

@@ -41,6 +41,47 @@ rvr_status rvr_list_vrs(rvr_vr *self, rvr_uuid **out, size_t *n)
     return RVR_OK;
 }
 
+void rvr_vr_drop_dst_cache(rvr_vr *vr)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        if (vr->dst_cache[i] != NULL)
+            rvr_vr_unref(vr->dst_cache[i]);
+        vr->dst_cache[i] = NULL;
+    }
+}
+
+/* A referenced local VR `dst`, from the cache or the registry; NULL when
+ * no local VR has that UUID.  The caller drops the reference. */
+static rvr_vr *local_dst(rvr_vr *self, const rvr_uuid *dst)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        rvr_vr *c = self->dst_cache[i];
+        if (c != NULL && rvr_uuid_eq(&c->id, dst)) {
+            atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+            return c;
+        }
+    }
+    rvr_vr *to = rvr_vm_ref_vr(self->vm, dst);
+    if (to != NULL) {
+        unsigned slot = self->dst_next++ & 1;
+        if (self->dst_cache[slot] != NULL)
+            rvr_vr_unref(self->dst_cache[slot]);
+        atomic_fetch_add_explicit(&to->refs, 1, memory_order_relaxed);
+        self->dst_cache[slot] = to;
+    }
+    return to;
+}
+
+/* Forgets a cached VR that turned out to have ended. */
+static void forget_dst(rvr_vr *self, rvr_vr *gone)
+{
+    for (unsigned i = 0; i < 2; i++)
+        if (self->dst_cache[i] == gone) {
+            self->dst_cache[i] = NULL;
+            rvr_vr_unref(gone);
+        }
+}
+
 rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
 {
     if (self == NULL || dst == NULL || p == NULL)
@@ -49,11 +90,13 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
         return RVR_ECLOSED;
     rvr_uuid old = p->src;
     rvr_status st;
-    rvr_vr *to = rvr_vm_ref_vr(self->vm, dst);
+    rvr_vr *to = local_dst(self, dst);
     p->src = self->id;
     if (to != NULL) {
         /* A local VR: straight into its mailbox, no socket involved. */
         st = rvr_mailbox_push(&to->mb, p);
+        if (st == RVR_ENOTFOUND)
+            forget_dst(self, to);   /* it has ended */
         rvr_vr_unref(to);
     } else if (self->vm->net != NULL) {
         st = rvr_net_send(self->vm->net, dst, p);   /* remote, or nowhere */
