@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEPS="build-essential autoconf automake libtool pkg-config uuid-dev libnanopb-dev libcunit1-dev flex bison"
+# iproute2: the multi-host tests build network namespaces with ip(8).
+DEPS="build-essential autoconf automake libtool pkg-config uuid-dev libnanopb-dev libcunit1-dev flex bison iproute2"
 
 install_deps() {
   local missing=""

@@ -340,7 +340,7 @@ static void test_options(void)
 static void test_resolve(void)
 {
     rvr_disc_net net;
-    const char *peers[] = { "127.0.0.1:7001", "localhost:7002", "127.0.0.1:7001", "nonsense" };
+    const char *peers[] = { "127.0.0.1:7001", "127.0.0.2:7002", "127.0.0.1:7001", "nonsense" };
     setenv("RIVER_PEERS", "127.0.0.1:7003, 127.0.0.1:7004", 1);
     rvr_disc_config cfg = { .group = "off", .peers = peers, .npeers = 4 };
     CU_ASSERT_EQUAL(rvr_disc_net_resolve(&cfg, &net), RVR_OK);

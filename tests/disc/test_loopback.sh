@@ -8,7 +8,7 @@
 # another user it runs on the host's lo: with multicast if lo has the flag,
 # otherwise the multicast checks are reported as SKIP and the rest runs.
 set -u
-if [ "$(id -u)" = 0 ] && [ -z "${RIVER_DISC_INNER:-}" ] && command -v unshare >/dev/null; then
+if [ "$(id -u)" = 0 ] && [ -z "${RIVER_DISC_INNER:-}" ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
     export RIVER_DISC_INNER=1
     exec unshare -n -- bash -c 'ip link set lo up && ip link set lo multicast on && exec "$0" "$@"' "$0" "$@"
 fi
@@ -20,7 +20,7 @@ GROUP=239.255.77.78
 PORT=$((20000 + $$ % 20000))
 MC=(--mcast-if lo --mcast-group $GROUP --mcast-port $PORT)
 OFF=(--mcast-group off)
-if ip link show lo | grep -q MULTICAST; then MCAST=1; else MCAST=0; fi
+if command -v ip >/dev/null && ip link show lo | grep -q MULTICAST; then MCAST=1; else MCAST=0; fi
 echo "# in a private network namespace: ${RIVER_DISC_INNER:-no}; multicast on lo: $MCAST"
 
 # --- the river command itself ------------------------------------------------
