@@ -37,7 +37,9 @@ for i in 1 2 3 4; do
     ip -n "${P}h$i" addr add "10.77.0.$i/24" dev eth0
     ip -n "${P}h$i" link set eth0 up
 done
-in_h() { echo ip netns exec "${P}h$1"; }
+# nsenter, not "ip netns exec": the latter remounts / and /sys, which fails
+# where / is not a mount point (a chroot, as on a fresh CI root).
+in_h() { echo nsenter --net=/run/netns/"${P}h$1"; }
 MC=(--mcast-if eth0 --mcast-group 239.255.77.77 --mcast-port 7077)
 T=$((SAFETY * 1000))
 
