@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "control.h"
 #include "transport_impl.h"
 
 #define RBUF_DEFAULT (256u * 1024u)
@@ -56,6 +57,8 @@ void rvr_conn_unref(conn *c)
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     rvr_sock_close(c->fd);
+    rvr_sdesc_table_fini(&c->schemas);
+    free(c->described);
     free(c->rbuf);
     free(c);
 }
@@ -181,8 +184,11 @@ static void attach(rvr_net *net, conn *c, peer *p)
     c->state = C_READY;
     snprintf(c->desc, sizeof c->desc, "VM %.8s at %s", rvr_uuid_str(&p->id, id),
              p->addr_text[0] ? p->addr_text : "?");
+    frame *partial = NULL;
     rvr_mutex_lock(&p->q_lock);
     conn *old = p->wconn != c ? p->wconn : NULL;
+    if (old != NULL)
+        rvr_peer_drop_partial(p, &partial);   /* its rest must not start the new stream */
     if (p->out == c)
         p->out = NULL;
     p->wconn = c;
@@ -190,6 +196,12 @@ static void attach(rvr_net *net, conn *c, peer *p)
     p->need_connect = false;
     p->dup_refusals = 0;
     rvr_mutex_unlock(&p->q_lock);
+    if (partial != NULL) {
+        if (partial->is_msg)
+            rvr_bounce_frame(net, partial->buf.data + RVR_WIRE_HDR_LEN,
+                             partial->buf.len - RVR_WIRE_HDR_LEN, &p->id, "connection replaced");
+        rvr_frame_free(partial);
+    }
     if (old != NULL)
         rvr_conn_fail(net, old, RVR_LOG_INFO, "replaced by a newer connection");
     RVR_LOG(RVR_LOG_INFO, "connected to %s (%s)", c->desc, c->initiated ? "outgoing" : "incoming");
@@ -345,10 +357,25 @@ static void on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
         rvr_naming_learn(net->naming, &h.src, &p->id);
         c->last_src = h.src;
     }
+    if (rvr_uuid_eq(&h.dst, &net->vm->id) && h.schema == 0 && h.body_len == 0) {
+        rvr_ctl_incoming(net, &p->id, pkt);   /* to the VM itself: its control plane */
+        return;
+    }
     const char *why = NULL;
     if (h.schema != 0 || h.body_len > 0) {
-        why = "typed messages are not supported by this VM yet";
-    } else if ((st = rvr_deliver_local(net, &h.dst, pkt)) != RVR_OK) {
+        st = rvr_typed_from_wire(pkt, h.schema, h.body, h.body_len,
+                                 rvr_sdesc_table_find(&c->schemas, h.schema), &net->lim);
+        if (st != RVR_OK) {
+            rvr_packet_free(pkt);
+            rvr_conn_fail(net, c, RVR_LOG_WARN, "bad typed message %.*s (schema %016llx): %s",
+                          (int)h.tag_len, h.tag, (unsigned long long)h.schema,
+                          st == RVR_ENOTFOUND ? "its schema was never described (SCHEMA frame)"
+                          : st == RVR_ELIMIT ? "over a limit (depth, array bound, attributes)"
+                          : st == RVR_ENOMEM ? "out of memory" : "malformed body");
+            return;
+        }
+    }
+    if ((st = rvr_deliver_local(net, &h.dst, pkt)) != RVR_OK) {
         why = st == RVR_ENOTFOUND ? "no such VR" : "the VR is ending or the VM stopping";
     }
     if (why == NULL)
@@ -366,6 +393,19 @@ static void on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
     }
 }
 
+static void on_schema(rvr_net *net, conn *c, const uint8_t *p, size_t n)
+{
+    rvr_sdesc *d;
+    rvr_status st = rvr_sdesc_parse(p, n, &d);
+    if (st == RVR_OK)
+        st = rvr_sdesc_table_add(&c->schemas, d);
+    if (st != RVR_OK)
+        rvr_conn_fail(net, c, RVR_LOG_WARN, "bad SCHEMA frame: %s",
+                      st == RVR_ELIMIT ? "over a limit (types, enum values, descriptions per "
+                                         "connection, name length)"
+                      : st == RVR_ENOMEM ? "out of memory" : "malformed or inconsistent description");
+}
+
 static void on_frame(rvr_net *net, conn *c, uint8_t type, const uint8_t *p, size_t n)
 {
     if (c->state == C_HELLO) {
@@ -380,6 +420,9 @@ static void on_frame(rvr_net *net, conn *c, uint8_t type, const uint8_t *p, size
     switch (type) {
     case RVR_FRAME_MSG:
         on_msg(net, c, p, n);
+        return;
+    case RVR_FRAME_SCHEMA:
+        on_schema(net, c, p, n);
         return;
     case RVR_FRAME_WHOIS:
     case RVR_FRAME_WHOIS_REPLY:

@@ -171,7 +171,21 @@ rvr_status rvr_net_connect(rvr_net *net, const char *addr, int timeout_ms, rvr_u
     if (st != RVR_OK)
         return st;
     uint64_t deadline = rvr_now_ns() + (uint64_t)(timeout_ms >= 0 ? timeout_ms : 3600000) * 1000000u;
+    /* A VM already connected (either way) that listens there: no second
+     * connection, which would replace the first on both sides. */
     rvr_mutex_lock(&net->lock);
+    for (peer *p = net->peers; p != NULL; p = p->next) {
+        if (!p->has_addr || !rvr_addr_equal(&p->addr, &a))
+            continue;
+        rvr_mutex_lock(&p->q_lock);
+        bool up = p->wconn != NULL;
+        rvr_mutex_unlock(&p->q_lock);
+        if (up) {
+            *vm = p->id;
+            rvr_mutex_unlock(&net->lock);
+            return RVR_OK;
+        }
+    }
     int i = rvr_seed_add(net, addr, &a);
     if (i < 0) {
         rvr_mutex_unlock(&net->lock);

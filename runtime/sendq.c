@@ -65,6 +65,7 @@ frame *rvr_frame_new(size_t cap)
     f->buf.len = 0;
     f->off = 0;
     f->is_msg = false;
+    f->schema = NULL;
     return f;
 }
 
@@ -111,6 +112,68 @@ void rvr_peer_drop_partial(peer *p, frame **bounced)
         drop_partial_head(p, bounced);   /* else the writer does it when it returns */
 }
 
+static bool described(const conn *c, uint64_t fp)
+{
+    for (size_t i = c->ndescribed; i-- > 0;)
+        if (c->described[i] == fp)
+            return true;
+    return false;
+}
+
+/* With q_lock held, before the frames about to be written go to c: puts a
+ * SCHEMA frame before each typed MSG whose schema c has not carried yet.
+ * A MSG whose schema cannot be described (RVR_SCHEMA_MAX_PER_CONN reached,
+ * no memory) moves to *refused.  Frames partly written were checked when
+ * their first bytes went out. */
+static void describe_schemas(peer *p, conn *c, frame **refused)
+{
+    frame *prev = NULL, *f = p->qhead;
+    for (int k = 0; f != NULL && k < MAX_IOV; k++) {
+        frame *next = f->next;
+        if (f->schema == NULL || f->off > 0 || described(c, f->schema->fingerprint)) {
+            prev = f;
+            f = next;
+            continue;
+        }
+        frame *sf = NULL;
+        bool ok = c->ndescribed < RVR_SCHEMA_MAX_PER_CONN;
+        if (ok && c->ndescribed == c->capdescribed) {
+            size_t cap = c->capdescribed ? c->capdescribed * 2 : 8;
+            uint64_t *v = realloc(c->described, cap * sizeof *v);
+            if ((ok = v != NULL)) {
+                c->described = v;
+                c->capdescribed = cap;
+            }
+        }
+        if (ok && ((sf = rvr_frame_new(512)) == NULL ||
+                   rvr_wire_put_schema(&sf->buf, f->schema) != RVR_OK)) {
+            rvr_frame_free(sf);
+            ok = false;
+        }
+        if (ok) {
+            c->described[c->ndescribed++] = f->schema->fingerprint;
+            sf->next = f;
+            p->qbytes += sf->buf.len;
+            if (prev != NULL)
+                prev->next = sf;
+            else
+                p->qhead = sf;
+            prev = f;
+        } else {
+            if (prev != NULL)
+                prev->next = next;
+            else
+                p->qhead = next;
+            if (p->qtail == f)
+                p->qtail = prev;
+            p->qbytes -= f->buf.len;
+            f->next = *refused;
+            *refused = f;
+        }
+        f = next;
+    }
+}
+
 void rvr_peer_drain_locked(rvr_net *net, peer *p)
 {
     if (p->writing) {
@@ -118,9 +181,12 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
         return;
     }
     p->writing = true;
-    frame *done = NULL, *bounced = NULL;
+    frame *done = NULL, *bounced = NULL, *refused = NULL;
     conn *c;
     while ((c = p->wconn) != NULL && !p->blocked && p->qhead != NULL) {
+        describe_schemas(p, c, &refused);
+        if (p->qhead == NULL)
+            break;
         struct iovec iov[MAX_IOV];
         int n = 0;
         for (frame *f = p->qhead; f != NULL && n < MAX_IOV; f = f->next, n++) {
@@ -179,6 +245,14 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
                              bounced->buf.len - RVR_WIRE_HDR_LEN, &vm, "connection lost");
         rvr_frame_free(bounced);
         bounced = nx;
+    }
+    while (refused != NULL) {
+        frame *nx = refused->next;
+        rvr_bounce_frame(net, refused->buf.data + RVR_WIRE_HDR_LEN,
+                         refused->buf.len - RVR_WIRE_HDR_LEN, &vm,
+                         "its schema cannot be described on this connection (limit or memory)");
+        rvr_frame_free(refused);
+        refused = nx;
     }
 }
 
@@ -291,6 +365,39 @@ void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason)
         rvr_frame_free(f);
         f = nx;
     }
+}
+
+void rvr_peer_wait_room(rvr_net *net, peer *p)
+{
+    rvr_mutex_lock(&p->q_lock);
+    while (p->qbytes > net->cfg.max_queue && (p->wconn != NULL || p->out != NULL || p->need_connect) &&
+           !atomic_load(&net->stopping)) {
+        p->qwaiters++;
+        rvr_cond_wait_until(&p->q_cond, &p->q_lock, rvr_now_ns() + 100000000u);
+        p->qwaiters--;
+    }
+    rvr_mutex_unlock(&p->q_lock);
+}
+
+rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
+                               size_t limit)
+{
+    frame *f = rvr_frame_new(256);
+    if (f == NULL)
+        return RVR_ENOMEM;
+    rvr_status st = rvr_wire_put_typed(&f->buf, dst, p);
+    if (st == RVR_OK && f->buf.len - RVR_WIRE_HDR_LEN > limit)
+        st = RVR_ELIMIT;
+    if (st != RVR_OK) {
+        rvr_frame_free(f);
+        return st;
+    }
+    f->is_msg = true;
+    f->schema = p->schema;
+    rvr_peer_wait_room(net, pe);
+    rvr_peer_enqueue(net, pe, f);
+    rvr_packet_free(p);
+    return RVR_OK;
 }
 
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p)

@@ -1,6 +1,7 @@
 /* sysinfo.c — see sysinfo.h. */
 #include "sysinfo.h"
 
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,4 +94,37 @@ uint64_t rvr_sysinfo_mem_free(void)
             v = (uint64_t)si.freeram * si.mem_unit;
     }
     return v;
+}
+
+rvr_status rvr_self_exe(char *buf, size_t len)
+{
+    if (buf == NULL || len == 0)
+        return RVR_EINVAL;
+    ssize_t n = readlink("/proc/self/exe", buf, len);
+    if (n < 0) {
+        buf[0] = '\0';
+        return RVR_ESYS;
+    }
+    /* readlink does not terminate, and fills the buffer when truncating. */
+    if ((size_t)n >= len) {
+        buf[0] = '\0';
+        return RVR_ELIMIT;
+    }
+    buf[n] = '\0';
+    return RVR_OK;
+}
+
+static char arch_name[64];
+static pthread_once_t arch_once = PTHREAD_ONCE_INIT;
+
+static void arch_init(void)
+{
+    struct utsname u;
+    copy(arch_name, sizeof arch_name, uname(&u) == 0 ? u.machine : NULL);
+}
+
+const char *rvr_arch(void)
+{
+    pthread_once(&arch_once, arch_init);
+    return arch_name;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <river/status.h>
+
 typedef struct rvr_sysinfo {
     char host[256];       /* gethostname() */
     char arch[64];        /* uname machine, e.g. x86_64 */
@@ -21,5 +23,16 @@ void rvr_sysinfo_static(rvr_sysinfo *out);
 double rvr_sysinfo_load(void);
 /* Memory available to new programs, in bytes (MemAvailable); 0 when unknown. */
 uint64_t rvr_sysinfo_mem_free(void);
+
+/* The absolute path of this program's executable (readlink
+ * /proc/self/exe), what a code push sends.  RVR_ELIMIT when it does not
+ * fit in len bytes with its NUL, RVR_ESYS when the OS cannot tell (no
+ * /proc), RVR_EINVAL for a NULL or empty buffer. */
+rvr_status rvr_self_exe(char *buf, size_t len);
+
+/* This host's machine name from uname (e.g. "x86_64", "aarch64"): a
+ * pushed program runs only where it matches.  A static string, computed
+ * once; "unknown" when uname fails.  Thread-safe. */
+const char *rvr_arch(void);
 
 #endif

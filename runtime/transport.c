@@ -7,6 +7,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+#include "control.h"
+#include "packet_impl.h"
 #include "transport_impl.h"
 
 #define HANDSHAKE_NS (10ull * 1000000000ull)   /* a connection must say HELLO within this */
@@ -397,6 +399,7 @@ static void net_free(rvr_net *net)
         close(net->wakefd);
     rvr_sock_close(net->lfd);
     rvr_naming_free(net->naming);
+    rvr_ctl_free(net->ctl);
     rvr_mutex_destroy(&net->lock);
     rvr_cond_destroy(&net->cond);
     free(net->seeds);
@@ -419,6 +422,8 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     atomic_init(&net->stopping, false);
     atomic_init(&net->cmd_connect, false);
     rvr_status st = rvr_naming_new(&net->naming);
+    if (st == RVR_OK)
+        st = rvr_ctl_new(net, &net->ctl);
     if (st != RVR_OK) {
         net_free(net);
         return st;
@@ -476,6 +481,7 @@ void rvr_net_stop(rvr_net *net)
 {
     if (net == NULL)
         return;
+    rvr_ctl_stop(net->ctl);   /* no handler runs from here on; callers return */
     /* Every connected VM hears goodbye after what was queued for it. */
     peer *ready[256];
     int n = 0;
@@ -502,19 +508,6 @@ void rvr_net_stop(rvr_net *net)
 
 /* ---- sending ---------------------------------------------------------------------- */
 
-/* Back-pressure: waits while more than max_queue bytes wait for p. */
-static void wait_room(rvr_net *net, peer *p)
-{
-    rvr_mutex_lock(&p->q_lock);
-    while (p->qbytes > net->cfg.max_queue && (p->wconn != NULL || p->out != NULL || p->need_connect) &&
-           !atomic_load(&net->stopping)) {
-        p->qwaiters++;
-        rvr_cond_wait_until(&p->q_cond, &p->q_lock, rvr_now_ns() + 100000000u);
-        p->qwaiters--;
-    }
-    rvr_mutex_unlock(&p->q_lock);
-}
-
 rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p)
 {
     if (atomic_load(&net->stopping))
@@ -526,14 +519,16 @@ rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p)
     peer *pe = rvr_peer_get(net, &vmid, false);
     if (pe == NULL)
         return RVR_ENOTFOUND;
-    size_t size = rvr_wire_packet_size(dst, p);
     uint64_t theirs = __atomic_load_n(&pe->max_frame, __ATOMIC_RELAXED);
     size_t limit = net->lim.max_frame;
     if (theirs != 0 && theirs < limit)
         limit = (size_t)theirs;
+    if (p->body != NULL)
+        return rvr_peer_send_typed(net, pe, dst, p, limit);
+    size_t size = rvr_wire_packet_size(dst, p);
     if (size - RVR_WIRE_HDR_LEN > limit)
         return RVR_ELIMIT;
-    wait_room(net, pe);
+    rvr_peer_wait_room(net, pe);
     return rvr_peer_send_packet(net, pe, dst, p);
 }
 

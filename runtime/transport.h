@@ -12,6 +12,11 @@
  * send never waits for the network except when the queue is over
  * cfg.max_queue bytes (back-pressure).
  *
+ * A typed packet (rvr_send_typed) goes as its schema's protobuf body; the
+ * writer puts a SCHEMA frame before the first one of each type on each
+ * connection (schema_wire.h).  A MSG to this VM's own UUID is a control
+ * request or reply (control.h).
+ *
  * Undeliverable messages are never dropped silently: the sender gets a
  * packet tagged "river.undeliverable" whose src is the VR it wrote to, with
  * attributes tag (string, the original tag), dst (uuid), vm (uuid, the VM

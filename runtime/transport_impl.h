@@ -25,6 +25,7 @@
 #include "naming.h"
 #include "net.h"
 #include "platform.h"
+#include "schema_wire.h"
 #include "transport.h"
 #include "vm.h"
 #include "wire.h"
@@ -38,6 +39,7 @@ typedef struct frame {
     rvr_buf buf;
     size_t off;                 /* bytes already written */
     bool is_msg;                /* a MSG: its sender is told if it is never sent */
+    const rvr_schema *schema;   /* a typed MSG: described (SCHEMA) before it on each connection */
 } frame;
 
 enum conn_state { C_CONNECTING, C_PREAMBLE, C_HELLO, C_READY, C_CLOSED };
@@ -60,6 +62,9 @@ struct conn {
     uint8_t *rbuf;              /* read side: I/O thread only */
     size_t rlen, rcap;
     rvr_uuid last_src;          /* last src learned into naming */
+    rvr_sdesc_table schemas;    /* descriptions received (I/O thread only) */
+    uint64_t *described;        /* fingerprints described to the peer on this */
+    size_t ndescribed, capdescribed;   /* connection (guarded by the peer's q_lock) */
     conn *next;                 /* net->conns, then net->dead */
     conn *again_next;           /* net->again */
 };
@@ -126,6 +131,7 @@ struct rvr_net {
     uint64_t next_req;
     _Atomic bool cmd_connect;   /* some peer has need_connect */
 
+    struct rvr_ctl *ctl;        /* the control plane (control.c) */
     conn *conns;                /* I/O thread only */
     conn *again;                /* readable connections not yet drained */
     conn *dead;                 /* closed this round; unreferenced after it */
@@ -169,6 +175,13 @@ void rvr_frame_free(frame *f);
 /* Encodes p as a MSG to dst and queues it to peer (taking p on RVR_OK).
  * Never blocks. */
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p);
+/* Encodes the typed packet p as a MSG to dst and queues it (taking p on
+ * RVR_OK); RVR_ELIMIT when the frame's payload exceeds `limit`.  Waits for
+ * queue room like any send. */
+rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
+                               size_t limit);
+/* Back-pressure: waits while more than cfg.max_queue bytes wait for p. */
+void rvr_peer_wait_room(rvr_net *net, peer *p);
 /* Appends f (taking it) and writes if nobody is.  Never blocks. */
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f);
 /* Writes what is queued (the I/O thread, when the socket is writable). */

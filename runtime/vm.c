@@ -366,6 +366,7 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
         fprintf(stderr, "%s: rvr_main: no VR type given\n", prog);
         return 2;
     }
+    (void)rvr_vr_type_register(type);   /* a deploy names types; failure only costs deploy-by-name */
     const char *env = getenv("RIVER_LOG");
     if (env != NULL && rvr_log_parse_level(env) >= 0)
         rvr_log_threshold = rvr_log_parse_level(env);

@@ -1,10 +1,12 @@
 /* river.c — the River command-line client.
  *
  *   river vms    discover VMs and list them with their attributes
- *   river ps | send | kill   not yet: they need the TCP transport
+ *   river ps     list the VRs of each VM (river_ctl.c)
+ *   river send   send a dynamic packet to a VR (river_ctl.c)
+ *   river kill   ask a VR to stop (river_ctl.c)
  *
  * Exit status: 0 on success, 1 when the command failed (or `vms --count N`
- * found fewer than N), 2 for a usage error or a command not yet written. */
+ * found fewer than N), 2 for a usage error (ps, send and kill: see river_ctl.c). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,8 +16,9 @@
 #include <river/river.h>
 
 #include "log.h"
+#include "river_cli.h"
 
-static const char *prog = "river";
+const char *prog = "river";
 
 static void usage(FILE *f)
 {
@@ -24,9 +27,9 @@ static void usage(FILE *f)
         "\n"
         "Commands:\n"
         "  vms     discover the VMs on the LAN and through seed peers; list them\n"
-        "  ps      list the VRs of each VM             (not yet: needs the transport)\n"
-        "  send    send a dynamic packet to a VR       (not yet: needs the transport)\n"
-        "  kill    stop a VR                           (not yet: needs the transport)\n"
+        "  ps      list the VRs of each VM (with their type names)\n"
+        "  send    send a dynamic packet to a VR: river send UUID tag=T key=value...\n"
+        "  kill    ask a VR to stop (its receives return RVR_ECLOSED)\n"
         "\n"
         "`%s COMMAND --help` describes each command.\n"
         "Environment: RIVER_PEERS (comma-separated host:port seeds), RIVER_MCAST_GROUP,\n"
@@ -60,7 +63,7 @@ static void vms_usage(FILE *f)
 
 /* ---- printing values ---------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s, size_t n)
+void json_str(FILE *f, const char *s, size_t n)
 {
     fputc('"', f);
     for (size_t i = 0; i < n; i++) {
@@ -75,7 +78,7 @@ static void json_str(FILE *f, const char *s, size_t n)
     fputc('"', f);
 }
 
-static void json_value(FILE *f, const rvr_value *v)
+void json_value(FILE *f, const rvr_value *v)
 {
     char buf[RVR_UUID_STRLEN];
     switch (v->type) {
@@ -119,7 +122,7 @@ static void json_value(FILE *f, const rvr_value *v)
 }
 
 /* A short text form for the table. */
-static void text_value(char *buf, size_t cap, const rvr_value *v)
+void text_value(char *buf, size_t cap, const rvr_value *v)
 {
     buf[0] = '\0';
     if (v == NULL)
@@ -213,7 +216,7 @@ static void print_json(const rvr_vm_info *v, size_t n)
 /* ---- commands ------------------------------------------------------------- */
 
 /* "--name value" or "--name=value". */
-static const char *optval(int argc, char **argv, int *i, const char *name)
+const char *optval(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
     if (strncmp(argv[*i], name, n) != 0)
@@ -229,7 +232,7 @@ static const char *optval(int argc, char **argv, int *i, const char *name)
     return argv[++*i];
 }
 
-static long number(const char *opt, const char *s, long min, long max)
+long number(const char *opt, const char *s, long min, long max)
 {
     char *end;
     long v = strtol(s, &end, 10);
@@ -324,20 +327,6 @@ static int cmd_vms(int argc, char **argv)
     return 0;
 }
 
-/* Commands that need the TCP transport (another part of the runtime, not
- * written yet): they say so instead of pretending. */
-static int cmd_not_yet(const char *name, const char *what, int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: %s %s\n\n%s\n\nNot yet implemented: it needs the TCP transport between VMs.\n",
-                   prog, name, what);
-            return 0;
-        }
-    fprintf(stderr, "%s %s: not yet implemented (it needs the TCP transport between VMs)\n", prog, name);
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 0 && argv[0] != NULL) {
@@ -359,15 +348,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "vms") == 0)
         return cmd_vms(argc - 1, argv + 1);
-    if (strcmp(cmd, "ps") == 0)
-        return cmd_not_yet("ps [--json] [discovery options]",
-                           "Lists the VRs running on each VM (UUID, type, parent).", argc - 1, argv + 1);
-    if (strcmp(cmd, "send") == 0)
-        return cmd_not_yet("send UUID tag=TAG [KEY=VALUE...]",
-                           "Sends a dynamic packet with the given attributes to the VR UUID.",
-                           argc - 1, argv + 1);
-    if (strcmp(cmd, "kill") == 0)
-        return cmd_not_yet("kill UUID", "Asks the VR UUID to stop.", argc - 1, argv + 1);
+    if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "send") == 0 || strcmp(cmd, "kill") == 0)
+        return cmd_vm(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
     usage(stderr);
     return 2;

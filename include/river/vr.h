@@ -131,6 +131,22 @@ rvr_status rvr_peek(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet
 /* Number of packets queued for this VR. */
 size_t rvr_pending(rvr_vr *self);
 
+/* ---- VR types by name (what a deploy names) ---- */
+
+/* Adds `type` to this process's registry of VR types, so a deploy that
+ * names it ("pkg.Vr") finds the code.  The registry keeps the pointer, not
+ * a copy: `type` must stay valid for the life of the process (generated
+ * descriptors are static data).  Registering the same descriptor again is
+ * RVR_OK; another descriptor under a registered name is RVR_EEXIST.
+ * RVR_EINVAL for an invalid descriptor.  rvr_main registers the initial
+ * VR's type; a program registers the other types it may be asked to host.
+ * Thread-safe. */
+rvr_status rvr_vr_type_register(const rvr_vr_type *type);
+
+/* The registered type called `name`, or NULL.  Thread-safe; the result
+ * stays valid for the life of the process. */
+const rvr_vr_type *rvr_vr_type_find(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,8 +56,10 @@ bool node_start(rvr_vr *self, node *n, const char *name, const char *const *env,
     snprintf(nm, sizeof nm, "--name=%s", name);
     snprintf(peer, sizeof peer, "--peer=%s", me);
     const char *argv[32] = { "./net_node", boss, nm, peer, "--bind=127.0.0.1" };
-    int ac = 5;
-    for (int i = 0; args != NULL && args[i] != NULL && ac < 31; i++)
+    int ac = 5, first = 0;
+    if (args != NULL && args[0] != NULL && strncmp(args[0], "./", 2) == 0)
+        argv[0] = args[first++];   /* another program than net_node */
+    for (int i = first; args != NULL && args[i] != NULL && ac < 31; i++)
         argv[ac++] = args[i];
     argv[ac] = NULL;
     /* Everything the child needs is built before fork: only exec follows. */
@@ -121,6 +123,14 @@ static bool reap(node *n, int ms, int *status)
         usleep(1000);
     }
     return false;
+}
+
+bool node_wait(node *n, int ms)
+{
+    int status = -1;
+    if (n->pid <= 0 || !reap(n, ms, &status))
+        return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 bool node_stop(rvr_vr *self, node *n)

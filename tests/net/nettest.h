@@ -17,13 +17,16 @@ typedef struct node {
 } node;
 
 /* Starts ./net_node --boss=<self> --name=name --peer=<self's VM> plus args
- * (NULL-terminated), with the extra environment entries env ("K=V",
+ * (NULL-terminated; when args[0] begins with "./" it names the program to
+ * run instead of ./net_node, which must report "ready" the same way), with the extra environment entries env ("K=V",
  * NULL-terminated, may be NULL), and waits (up to 20 s) for its "ready". */
 bool node_start(rvr_vr *self, node *n, const char *name, const char *const *env,
                 const char *const *args);
 /* Asks it to stop and waits for it (kills it after 10 s).  True if it
  * exited with status 0. */
 bool node_stop(rvr_vr *self, node *n);
+/* Waits up to ms for it to exit by itself; true if it exited with status 0. */
+bool node_wait(node *n, int ms);
 /* kill -9, and reaps it. */
 void node_kill(node *n);
 /* Kills every node still running (an atexit handler does it too). */

@@ -13,6 +13,7 @@
 #include "../vmtest.h"
 #include "nettest.h"
 #include "packet_impl.h"
+#include "schema_wire.h"
 #include "wire.h"
 
 #define SELF vmtest_self
@@ -215,6 +216,144 @@ static void test_msg_before_hello(void)
     rvr_buf_free(&b);
 }
 
+/* ---- typed messages: SCHEMA frames and bodies ---- */
+
+/* Hand-made schemas (no generated code): a recursive N { N kids[] @1; },
+ * B { int64 v[2] @1; } (bounded), and Echo { string who @1; int64 n @2; }. */
+static const rvr_schema n_schema;
+static const rvr_field n_fields[] = {
+    { .name = "kids", .number = 1, .type = RVR_F_MESSAGE, .flags = RVR_FIELD_ARRAY,
+      .message = &n_schema },
+};
+static const rvr_schema n_schema = { .abi = RVR_SCHEMA_ABI, .name = "t.N", .tag = "t.N",
+                                     .fingerprint = 0x7777, .fields = n_fields, .nfields = 1 };
+static const rvr_field b_fields[] = {
+    { .name = "v", .number = 1, .type = RVR_F_INT64, .flags = RVR_FIELD_ARRAY, .bound = 2 },
+};
+static const rvr_schema b_schema = { .abi = RVR_SCHEMA_ABI, .name = "t.B", .tag = "t.B",
+                                     .fingerprint = 0x8888, .fields = b_fields, .nfields = 1 };
+static const rvr_field echo_fields[] = {
+    { .name = "who", .number = 1, .type = RVR_F_STRING },
+    { .name = "n", .number = 2, .type = RVR_F_INT64 },
+};
+static const rvr_schema echo_schema = { .abi = RVR_SCHEMA_ABI, .name = "t.Echo", .tag = "echo",
+                                        .fingerprint = 0x9999, .fields = echo_fields,
+                                        .nfields = 2 };
+
+/* A typed MSG frame to A from src: fingerprint fp, body as given. */
+static void typed_frame(rvr_buf *b, const rvr_uuid *src, const char *tag, uint64_t fp,
+                        const uint8_t *body, size_t len)
+{
+    rvr_wire_msg m = { .src = *src, .dst = A.vr, .tag = tag, .tag_len = strlen(tag),
+                       .schema = fp, .body = body, .body_len = len };
+    rvr_wire_put_msg(b, &m);
+}
+
+static void test_schema_frames(void)
+{
+    uint8_t f[RVR_WIRE_HDR_LEN + 5];
+    header(f, 5, RVR_FRAME_SCHEMA);
+    memset(f + RVR_WIRE_HDR_LEN, 0xff, 5);
+    expect_closed(true, f, sizeof f, false, "bad SCHEMA frame: malformed");
+    /* Schema{fp 1, [MessageType{m, m, fp 1, [Field{f, @1, MESSAGE, index 9}]}]} */
+    static const uint8_t bad_ref[] = {
+        0x09, 1, 0, 0, 0, 0, 0, 0, 0, 0x12, 27,
+        0x0a, 1, 'm', 0x12, 1, 'm', 0x19, 1, 0, 0, 0, 0, 0, 0, 0, 0x2a, 10,
+        0x0a, 1, 'f', 0x10, 1, 0x18, 12, 0x30, 9,
+    };
+    uint8_t g[RVR_WIRE_HDR_LEN + sizeof bad_ref];
+    header(g, sizeof bad_ref, RVR_FRAME_SCHEMA);
+    memcpy(g + RVR_WIRE_HDR_LEN, bad_ref, sizeof bad_ref);
+    expect_closed(true, g, sizeof g, false, "malformed or inconsistent description");
+    /* A typed message whose schema was never described. */
+    rvr_buf b = { 0 };
+    rvr_uuid src = rvr_uuid_generate();
+    typed_frame(&b, &src, "t", 0x1234, (const uint8_t *)"\x08\x01", 2);
+    expect_closed(true, b.data, b.len, false, "its schema was never described");
+    rvr_buf_free(&b);
+}
+
+static void test_typed_limits(void)
+{
+    /* Five levels of N: a list and a map each, depth 10 > RIVER_MAX_DEPTH=8. */
+    uint8_t body[64];
+    size_t len = 0;
+    for (int level = 0; level < 5; level++) {
+        memmove(body + 2, body, len);
+        body[0] = 0x0a;
+        body[1] = (uint8_t)len;
+        len += 2;
+    }
+    rvr_buf b = { 0 };
+    rvr_uuid src = rvr_uuid_generate();
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_put_schema(&b, &n_schema), RVR_OK);
+    typed_frame(&b, &src, "t.N", n_schema.fingerprint, body, len);
+    expect_closed(true, b.data, b.len, false, "over a limit (depth, array bound");
+    rvr_buf_free(&b);
+    /* Three elements in an array of at most two. */
+    static const uint8_t three[] = { 0x0a, 3, 1, 2, 3 };
+    memset(&b, 0, sizeof b);
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_put_schema(&b, &b_schema), RVR_OK);
+    typed_frame(&b, &src, "t.B", b_schema.fingerprint, three, sizeof three);
+    expect_closed(true, b.data, b.len, false, NULL);
+    rvr_buf_free(&b);
+}
+
+/* Reads frames from fd until a MSG; its packet, or NULL. */
+static rvr_packet *raw_read_msg(int fd)
+{
+    for (int i = 0; i < 16; i++) {
+        uint8_t h[RVR_WIRE_HDR_LEN];
+        if (recv(fd, h, sizeof h, MSG_WAITALL) != (ssize_t)sizeof h)
+            return NULL;
+        uint32_t len;
+        uint8_t type;
+        rvr_wire_header(h, &len, &type);
+        if (len > (1u << 20))
+            return NULL;
+        uint8_t *p = malloc(len ? len : 1);
+        if (p == NULL || recv(fd, p, len, MSG_WAITALL) != (ssize_t)len) {
+            free(p);
+            return NULL;
+        }
+        rvr_packet *pkt = NULL;
+        rvr_wire_msg m;
+        if (type == RVR_FRAME_MSG && rvr_wire_get_msg(p, len, NULL, &m, &pkt) != RVR_OK)
+            pkt = NULL;
+        free(p);
+        if (type == RVR_FRAME_MSG)
+            return pkt;
+    }
+    return NULL;
+}
+
+/* A client that only speaks the protocol: a SCHEMA, then a typed "echo"
+ * to A (which has no such schema); A reads it by name and echoes it. */
+static void test_raw_typed_client(void)
+{
+    CU_ASSERT_FATAL(started);
+    int fd = handshake();
+    CU_ASSERT_FATAL(fd >= 0);
+    /* Echo{who = "raw", n = -5}: int64 as a two's-complement varint. */
+    static const uint8_t body[] = { 0x0a, 3, 'r', 'a', 'w', 0x10, 0xfb, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0x01 };
+    rvr_buf b = { 0 };
+    rvr_uuid src = rvr_uuid_generate();
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_put_schema(&b, &echo_schema), RVR_OK);
+    typed_frame(&b, &src, "echo", echo_schema.fingerprint, body, sizeof body);
+    CU_ASSERT(raw_write(fd, b.data, b.len));
+    rvr_buf_free(&b);
+    rvr_packet *r = raw_read_msg(fd);
+    close(fd);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_STRING_EQUAL(rvr_packet_tag(r), "echo.reply");
+    const char *who = NULL;
+    int64_t n = 0;
+    CU_ASSERT(rvr_packet_get_str(r, "who", &who, NULL) == RVR_OK && strcmp(who, "raw") == 0);
+    CU_ASSERT(rvr_packet_get_i64(r, "n", &n) == RVR_OK && n == -5);
+    rvr_packet_free(r);
+}
+
 /* After all that, A and B still talk, and this VM is still connected to A. */
 static void test_still_serving(void)
 {
@@ -260,6 +399,9 @@ static const CU_TestInfo tests[] = {
     { "garbled envelope, unknown frame type", test_garbled },
     { "too many attributes, too deep", test_limits },
     { "a message before HELLO", test_msg_before_hello },
+    { "bad SCHEMA frames, an undescribed typed message", test_schema_frames },
+    { "typed bodies over a limit (depth, array bound)", test_typed_limits },
+    { "a raw client's typed message, read by name", test_raw_typed_client },
     { "the VM still serves others", test_still_serving },
     CU_TEST_INFO_NULL,
 };
