@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "util.h"
+#include "arena.h"
 
 /* A source range: first line/column (1-based) to last column (exclusive). */
 typedef struct srcloc { int first_line, first_column, last_line, last_column; } srcloc;

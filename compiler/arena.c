@@ -1,5 +1,5 @@
-/* util.c — see util.h. */
-#include "util.h"
+/* arena.c — see arena.h. */
+#include "arena.h"
 
 #include <errno.h>
 #include <stdlib.h>

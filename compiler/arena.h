@@ -1,8 +1,8 @@
-/* util.h — memory helpers for riverc: an arena that owns every AST node and
+/* arena.h — memory helpers for riverc: an arena that owns every AST node and
  * string of one compilation, and a growable string buffer.  Running out of
  * memory prints a message and exits with status 1 (riverc never aborts). */
-#ifndef RIVERC_UTIL_H
-#define RIVERC_UTIL_H
+#ifndef RIVERC_ARENA_H
+#define RIVERC_ARENA_H
 
 #include <stdarg.h>
 #include <stddef.h>
