@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "river_cli.h"
+#include "river_keygen.h"
 
 const char *prog = "river";
 
@@ -30,6 +31,7 @@ static void usage(FILE *f)
         "  ps      list the VRs of each VM (with their type names)\n"
         "  send    send a dynamic packet to a VR: river send UUID tag=T key=value...\n"
         "  kill    ask a VR to stop (its receives return RVR_ECLOSED)\n"
+        "  keygen  write a new cluster secret (mode 0600): river keygen [--force] FILE\n"
         "\n"
         "`%s COMMAND --help` describes each command.\n"
         "Environment: RIVER_PEERS (comma-separated host:port seeds), RIVER_MCAST_GROUP,\n"
@@ -348,6 +350,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "vms") == 0)
         return cmd_vms(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return river_keygen_main(argc - 1, argv + 1);
     if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "send") == 0 || strcmp(cmd, "kill") == 0)
         return cmd_vm(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);

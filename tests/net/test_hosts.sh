@@ -59,14 +59,15 @@ for h in a b c; do
     ip -n "${P}$h" addr add "10.78.0.$i/24" dev eth0
     ip -n "${P}$h" link set eth0 up
 done
-on() { local h=$1; shift; ip netns exec "${P}$h" "$@"; }
+# nsenter, not "ip netns exec" (which remounts / and fails in a chroot).
+on() { local h=$1; shift; nsenter --net=/run/netns/"${P}$h" "$@"; }
 export RIVER_MCAST_GROUP=239.255.77.80 RIVER_MCAST_PORT=7080 RIVER_MCAST_IF=eth0
 
 # bg NAME HOST WAITFOR cmd...: runs cmd on HOST in the background and waits
 # until its output (stdout+stderr, in $WORK/NAME) contains WAITFOR.
 bg() {
     local name=$1 h=$2 want=$3; shift 3
-    ip netns exec "${P}$h" "$@" >"$WORK/$name" 2>&1 &   # ip execs the command: same pid
+    nsenter --net=/run/netns/"${P}$h" "$@" >"$WORK/$name" 2>&1 &   # nsenter execs the command: same pid
     local pid=$! i=0
     PIDS="$PIDS $pid"
     eval "PID_$name=$pid"
