@@ -5,6 +5,11 @@
 
 #include "ast.h"
 
+/* The libriver ABI generated code is written for (configure.ac's
+ * RVR_ABI_VERSION; generated headers refuse to build against another).
+ * 2: marshalling moved into libriver (<river/pbsupport.h>). */
+#define RIVERC_ABI 2
+
 #ifndef RIVERC_VERSION
 #define RIVERC_VERSION "0.1.0"
 #endif

@@ -1,7 +1,9 @@
 /* emit_c.c — the generated source NAME.rvr.c: nanopb descriptors
- * (PB_BIND/FIELDLIST X-macros, no protoc), the per-message callback that
- * marshals River-layout fields, init/clear/encode/decode/send/recv, the
- * rvr_schema constants, VR descriptors and helpers, and registration. */
+ * (PB_BIND/FIELDLIST X-macros, no protoc) and per-message callbacks for
+ * decoding, init/clear/encode/decode/send/recv, the rvr_schema constants,
+ * VR descriptors and helpers, and registration.  The generic marshalling
+ * is libriver's <river/pbsupport.h> (rvr_pb_*): nothing generated is
+ * static support code shared by every file. */
 #include <inttypes.h>
 #include <string.h>
 #include "emit_common.h"
@@ -43,52 +45,43 @@ static void emit_fieldlist(ctx *c, const decl *d, strbuf *o)
     sb_printf(o, "PB_BIND(%s, %s, 4)\n\n", n, n);
 }
 
+/* The nanopb field callback: decoding only (rvr_pb_encode walks the schema
+ * and never runs nanopb's encoder on these descriptors). */
 static void emit_callback(ctx *c, const decl *d, strbuf *o)
 {
     const char *n = cname(c, d);
     sb_printf(o, "static bool %s_cb_(pb_istream_t *is, pb_ostream_t *os, const pb_field_iter_t *f)\n"
-              "{\n    %s *m = (%s *)f->message;\n    switch (f->tag) {\n", n, n, n);
+              "{\n    %s *m = (%s *)f->message;\n    (void)os;\n    if (!is)\n"
+              "        return false; /* encoding is rvr_pb_encode's, never nanopb's */\n    switch (f->tag) {\n", n, n, n);
     for (size_t i = 0; i < d->nfields; i++) {
         const field *fl = d->sorted[i];
         if (!field_is_callback(fl))
             continue;
-        unsigned long long num = (unsigned long long)fl->number;
         const char *nm = fl->name, *k = ftype_const(&fl->type);
-        sb_printf(o, "    case %llu: /* %s */\n", num, nm);
+        sb_printf(o, "    case %llu: /* %s */\n", (unsigned long long)fl->number, nm);
         if (fl->is_array) {
             const char *bound = fl->has_bound ? ar_printf(c->ar, "%llu", (unsigned long long)fl->bound)
                                               : "0";
-            const char *sub = sub_schema(c, &fl->type);
-            sb_printf(o, "        return is ? rvr_dec_elem_(is, %s, &m->%s, &m->%s_count, sizeof *m->%s, "
-                      "%s, %s)\n", k, nm, nm, nm, bound, sub);
-            sb_printf(o, "                  : rvr_enc_array_(os, %llu, %s, m->%s, m->%s_count, "
-                      "sizeof *m->%s, %s, %s);\n", num, k, nm, nm, nm, bound, sub);
+            sb_printf(o, "        return rvr_pb_dec_elem(is, %s, &m->%s, &m->%s_count, sizeof *m->%s, "
+                      "%s, %s);\n", k, nm, nm, nm, bound, sub_schema(c, &fl->type));
             continue;
         }
-        bool always = fl->def != NULL;
         switch (fl->type.kind) {
         case TY_STRING:
-            sb_printf(o, "        return is ? rvr_dec_string_(is, &m->%s) : rvr_enc_string_(os, %llu, "
-                      "m->%s, %s);\n", nm, num, nm, always ? "true" : "false");
+            sb_printf(o, "        return rvr_pb_dec_string(is, &m->%s);\n", nm);
             break;
         case TY_BYTES:
-            sb_printf(o, "        return is ? rvr_dec_bytes_(is, &m->%s) : rvr_enc_bytes_(os, %llu, "
-                      "&m->%s, false);\n", nm, num, nm);
+            sb_printf(o, "        return rvr_pb_dec_bytes(is, &m->%s);\n", nm);
             break;
         case TY_ANY:
-            sb_printf(o, "        return is ? rvr_dec_any_(is, &m->%s) : rvr_enc_any_(os, %llu, "
-                      "&m->%s, false);\n", nm, num, nm);
+            sb_printf(o, "        return rvr_pb_dec_any(is, &m->%s);\n", nm);
             break;
         default:
-            if (is_message(&fl->type)) {
-                const char *sub = sub_schema(c, &fl->type);
-                sb_printf(o, "        return is ? rvr_dec_msg_(is, %s, &m->%s) : rvr_enc_msg_(os, %llu, "
-                          "%s, &m->%s);\n", sub, nm, num, sub, nm);
-            } else {
-                sb_printf(o, "        return is ? rvr_dec_scalar_(is, %s, &m->%s)\n"
-                          "                  : rvr_enc_scalar_(os, %llu, %s, &m->%s);\n",
-                          k, nm, num, k, nm);
-            }
+            if (is_message(&fl->type))
+                sb_printf(o, "        return rvr_pb_dec_msg(is, %s, &m->%s);\n",
+                          sub_schema(c, &fl->type), nm);
+            else
+                sb_printf(o, "        return rvr_pb_dec_scalar(is, %s, &m->%s);\n", k, nm);
         }
     }
     sb_puts(o, "    default:\n        return true;\n    }\n}\n\n");
@@ -109,7 +102,7 @@ static void emit_init_clear(ctx *c, const decl *d, strbuf *o)
         if (!e)
             continue;
         if (fl->type.kind == TY_STRING)
-            sb_printf(o, "    m->%s = rvr_strdup_(%s);\n", fl->name, e);
+            sb_printf(o, "    m->%s = rvr_pb_strdup(%s);\n", fl->name, e);
         else
             sb_printf(o, "    m->%s = %s;\n", fl->name, e);
     }
@@ -159,10 +152,10 @@ static void emit_functions(ctx *c, const decl *d, strbuf *o)
 {
     const char *n = cname(c, d);
     sb_printf(o, "rvr_status %s_encode(const %s *m, uint8_t **buf, size_t *len)\n{\n"
-              "    return rvr_encode_(&%s_msg, m, buf, len);\n}\n\n", n, n, n);
+              "    return rvr_pb_encode(&%s_schema, m, buf, len);\n}\n\n", n, n, n);
     sb_printf(o, "rvr_status %s_decode(const uint8_t *buf, size_t len, %s *m)\n{\n"
               "    rvr_status st;\n    if (!m)\n        return RVR_EINVAL;\n    %s_init(m);\n"
-              "    st = rvr_decode_(&%s_msg, buf, len, m);\n    if (st != RVR_OK)\n"
+              "    st = rvr_pb_decode(&%s_schema, buf, len, m);\n    if (st != RVR_OK)\n"
               "        %s_clear(m);\n    return st;\n}\n\n", n, n, n, n, n);
     sb_printf(o, "rvr_status %s_send(rvr_vr *self, const rvr_uuid *dst, %s *m)\n{\n"
               "    return rvr_send_typed(self, dst, &%s_schema, m);\n}\n\n", n, n, n);
@@ -319,16 +312,11 @@ void emit_source(ctx *c, const rvfile *f, const char *stem, strbuf *o)
 {
     const char *b = strrchr(f->path, '/');
     sb_printf(o, "/* %s.rvr.c -- generated by riverc %s from %s.  Do not edit.\n"
-              " * Marshalling uses the nanopb 0.4 runtime (link -lprotobuf-nanopb). */\n",
+              " * Link with libriver and the nanopb 0.4 runtime (-lprotobuf-nanopb). */\n",
               stem, RIVERC_VERSION, b ? b + 1 : f->path);
-    sb_puts(o, "#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n");
-    sb_puts(o, "#include <pb.h>\n#include <pb_decode.h>\n#include <pb_encode.h>\n");
-    if (file_uses_any(f))
-        sb_puts(o, "#include <river/codec.h>\n");
+    sb_puts(o, "#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n"
+               "#include <river/pbsupport.h>\n");
     sb_printf(o, "#include \"%s.rvr.h\"\n\n", stem);
-    sb_puts(o, "#if PB_PROTO_HEADER_VERSION != 40\n"
-               "#error \"generated for nanopb 0.4 (PB_PROTO_HEADER_VERSION 40)\"\n#endif\n\n");
-    emit_support(o, file_uses_any(f));
     for (const decl *d = f->decls; d; d = d->next)
         if (d->kind == D_ENUM)
             emit_enum(c, d, o);

@@ -232,13 +232,3 @@ const char *c_string(ctx *c, const char *s)
     sb_free(&b);
     return r;
 }
-
-bool file_uses_any(const rvfile *f)
-{
-    for (const decl *d = f->decls; d; d = d->next)
-        if (d->kind == D_MESSAGE)
-            for (const field *fl = d->fields; fl; fl = fl->next)
-                if (fl->type.kind == TY_ANY)
-                    return true;
-    return false;
-}

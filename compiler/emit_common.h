@@ -31,9 +31,5 @@ const char *full_name(ctx *c, const decl *d);
 const char *guard_name(ctx *c, const char *stem);
 /* C string literal for s (escaped, in quotes). */
 const char *c_string(ctx *c, const char *s);
-/* emit_support.c: the static helpers at the top of every generated .c. */
-void emit_support(strbuf *o, bool any);
-/* Does the file use the `any` type anywhere? */
-bool file_uses_any(const rvfile *f);
 
 #endif

@@ -131,9 +131,9 @@ void emit_header(ctx *c, const rvfile *f, const char *stem, strbuf *o)
             len -= 4;
         sb_printf(o, "#include \"%.*s.rvr.h\"\n", (int)len, b);
     }
-    sb_printf(o, "\n#if RVR_ABI_VERSION != %d\n", 1);
+    sb_printf(o, "\n#if RVR_ABI_VERSION != %d\n", RIVERC_ABI);
     sb_printf(o, "#error \"%s.rvr.h was generated for River ABI %d: regenerate it with this "
-              "River's riverc\"\n#endif\n\n", stem, 1);
+              "River's riverc\"\n#endif\n\n", stem, RIVERC_ABI);
     sb_puts(o, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     for (const decl *d = f->decls; d; d = d->next)
         if (d->kind == D_ENUM)

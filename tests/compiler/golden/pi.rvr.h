@@ -10,8 +10,8 @@
 #include <river/schema.h>
 #include "common.rvr.h"
 
-#if RVR_ABI_VERSION != 1
-#error "pi.rvr.h was generated for River ABI 1: regenerate it with this River's riverc"
+#if RVR_ABI_VERSION != 2
+#error "pi.rvr.h was generated for River ABI 2: regenerate it with this River's riverc"
 #endif
 
 #ifdef __cplusplus

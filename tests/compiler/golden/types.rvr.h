@@ -9,8 +9,8 @@
 #include <river/abi.h>
 #include <river/schema.h>
 
-#if RVR_ABI_VERSION != 1
-#error "types.rvr.h was generated for River ABI 1: regenerate it with this River's riverc"
+#if RVR_ABI_VERSION != 2
+#error "types.rvr.h was generated for River ABI 2: regenerate it with this River's riverc"
 #endif
 
 #ifdef __cplusplus
