@@ -73,17 +73,26 @@ summarize() {
 # examples/pi spreading over them (it finds them through seed peers on
 # 127.0.0.1 -- multicast stays off -- allocates them, and sends each its
 # own executable, which riverd verifies and runs as a child VM).
+DEMO_PIDS=""
+DEMO_WORK=""
+demo_stop() {
+  for p in $DEMO_PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $DEMO_PIDS; do wait "$p" 2>/dev/null || true; done
+  [ -z "$DEMO_WORK" ] || rm -rf "$DEMO_WORK"
+}
 demo() {
-  local work pids="" addrs="" peers=""
+  local work addrs="" peers=""
   work=$(mktemp -d "${TMPDIR:-/tmp}/river-demo.XXXXXX")
-  trap 'for p in $pids; do kill -TERM $p 2>/dev/null || true; done; for p in $pids; do wait $p 2>/dev/null || true; done; rm -rf "$work"' EXIT
+  DEMO_WORK=$work
+  trap demo_stop EXIT
   trap 'exit 1' INT TERM
   export RIVER_MCAST_GROUP=off RIVER_BIND=127.0.0.1
   unset RIVER_PEERS RIVER_SECRET_FILE RIVER_DISCOVERY
   ./tools/river keygen "$work/cluster.key"
   for n in 1 2 3; do
-    RIVER_CACHE_DIR="$work/cache$n" ./tools/riverd --secret-file "$work/cluster.key" 2>"$work/riverd$n.log" &
-    pids="$pids $!"
+    RIVER_CACHE_DIR="$work/cache$n" ./tools/riverd --secret-file "$work/cluster.key" \
+      >/dev/null 2>"$work/riverd$n.log" &
+    DEMO_PIDS="$DEMO_PIDS $!"
     local i=0
     while ! grep -q 'listening on' "$work/riverd$n.log" 2>/dev/null; do
       if [ $i -ge 100 ]; then echo "quickstart: riverd $n did not start"; cat "$work/riverd$n.log"; exit 1; fi
@@ -99,7 +108,7 @@ demo() {
   RIVER_SECRET_FILE="$work/cluster.key" ./examples/pi/pi --workers=2 --per_vm=2 --samples=40000000 \
     --discover_ms=2000 $peers
   echo "quickstart: what the riverd did:"
-  grep -h -E "received program|child VM|allocated to|released" "$work"/riverd*.log | sed 's/^/  /'
+  grep -h -E "received program|child VM|allocated to|released" "$work"/riverd*.log | sed 's/^/  /' || true
   echo "quickstart: stopping the riverd"
 }
 

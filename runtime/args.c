@@ -136,15 +136,17 @@ static bool store(const rvr_arg_desc *d, void *args, const char *v)
 }
 
 /* The VM's own options (see rvr_common_opts). */
-static const char *const vm_opt_names[] = { "port", "bind", "max-vrs", "max-frame" };
+static const char *const vm_opt_names[] = { "port", "bind", "max-vrs", "max-frame",
+                                             "secret-file" };
 static const char *const vm_opt_help[] = {
     "takes a TCP port (0-65535)", "takes a host name or address",
     "takes a number of VRs (0: no limit)", "takes a frame size in bytes (1024-4294967295)",
+    "takes the path of a cluster secret (river keygen)",
 };
 
 static int vm_option(const char *name, size_t len)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (strlen(vm_opt_names[i]) == len && strncmp(vm_opt_names[i], name, len) == 0)
             return i;
     return -1;
@@ -156,6 +158,10 @@ static bool store_vm_option(rvr_common_opts *c, int which, const char *v)
         return false;
     if (which == 1) {
         c->bind = v;
+        return true;
+    }
+    if (which == 4) {
+        c->secret_file = v;
         return true;
     }
     char *end;
@@ -198,6 +204,7 @@ rvr_status rvr_args_parse(const rvr_vr_type *t, int argc, char **argv, void **ou
     common->log_level = -1;
     common->port = -1;
     common->bind = NULL;
+    common->secret_file = NULL;
     common->max_vrs = -1;
     common->max_frame = -1;
     rvr_status st = rvr_args_copy(t, NULL, out);
@@ -282,6 +289,8 @@ void rvr_args_help(const rvr_vr_type *t, const char *prog, FILE *f)
     fprintf(f, "  %-28s %s\n", "--label=KEY=VALUE", "a label discovery reports (repeatable)");
     fprintf(f, "  %-28s %s\n", "--max-vrs=N", "VRs this VM runs at once (default: no limit)");
     fprintf(f, "  %-28s %s\n", "--max-frame=BYTES", "largest frame accepted (default: 64 MiB)");
+    fprintf(f, "  %-28s %s\n", "--secret-file=FILE",
+            "cluster secret: authenticate every connection (RIVER_SECRET_FILE)");
     fprintf(f, "  %-28s %s\n", "--log-level=LEVEL", "error, warn, info or debug (default: warn)");
     fprintf(f, "  %-28s %s\n", "--help", "show this help");
 }

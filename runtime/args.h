@@ -22,6 +22,7 @@ typedef struct rvr_common_opts {
     const char *bind;         /* --bind=HOST; NULL: not given (points into argv) */
     long long max_vrs;        /* --max-vrs=N; -1: not given */
     long long max_frame;      /* --max-frame=BYTES; -1: not given */
+    const char *secret_file;  /* --secret-file=FILE; NULL: not given (points into argv) */
 } rvr_common_opts;
 
 /* Parses argv[1..] into a fresh copy of the type's arguments (*out, free

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "conn_auth.h"
 #include "control.h"
 #include "transport_impl.h"
 
@@ -60,6 +61,8 @@ void rvr_conn_unref(conn *c)
     rvr_sdesc_table_fini(&c->schemas);
     free(c->described);
     free(c->rbuf);
+    free(c->big);
+    rvr_conn_auth_free(c);
     free(c);
 }
 
@@ -167,6 +170,10 @@ void rvr_conn_start(rvr_net *net, conn *c)
         rvr_wire_hello h;
         fill_hello(net, &h);
         h.peer_vm_id = c->expect;
+        if (!rvr_conn_auth_hello_out(net, c, &h)) {   /* failed c */
+            rvr_buf_free(&b);
+            return;
+        }
         st = rvr_wire_put_hello(&b, &h);
     }
     if (st != RVR_OK)
@@ -225,6 +232,7 @@ static void hello_as_acceptor(rvr_net *net, conn *c, const rvr_wire_hello *h)
         snprintf(r.reason, sizeof r.reason, "this is VM %s, not %s", rvr_uuid_str(&net->vm->id, a),
                  rvr_uuid_str(&h->peer_vm_id, b));
     }
+    rvr_conn_auth_check_hello(net, c, h, &r);   /* cluster secret: both or neither */
     peer *p = NULL;
     conn *ours = NULL;
     if (r.status == RVR_HELLO_OK) {
@@ -263,9 +271,11 @@ static void hello_as_acceptor(rvr_net *net, conn *c, const rvr_wire_hello *h)
     if (ours != NULL)
         rvr_conn_fail(net, ours, RVR_LOG_DEBUG, "simultaneous connect: keeping the one from %s",
                       rvr_uuid_str(&h->vm_id, b));
-    /* Hook for the HMAC challenge-response (issue 5): with a cluster secret,
-     * AUTH frames are exchanged here before the connection is attached. */
-    attach(net, c, p);
+    /* With a cluster secret, the AUTH proofs come first (conn_auth.h). */
+    if (c->auth != NULL)
+        rvr_conn_auth_park(c, p);
+    else
+        attach(net, c, p);
 }
 
 static void hello_as_initiator(rvr_net *net, conn *c, const rvr_wire_hello *h)
@@ -319,7 +329,12 @@ static void hello_as_initiator(rvr_net *net, conn *c, const rvr_wire_hello *h)
     }
     rvr_net_learn_addr(net, p, h->listen_addr, c);
     __atomic_store_n(&p->max_frame, h->max_frame, __ATOMIC_RELAXED);
-    attach(net, c, p);
+    if (!rvr_conn_auth_initiator(net, c, h))
+        return;   /* failed */
+    if (c->auth != NULL)
+        rvr_conn_auth_park(c, p);   /* attached once the acceptor's proof checks */
+    else
+        attach(net, c, p);
 }
 
 static void on_hello(rvr_net *net, conn *c, const uint8_t *p, size_t n)
@@ -341,17 +356,48 @@ static void on_hello(rvr_net *net, conn *c, const uint8_t *p, size_t n)
 
 /* ---- frames ---------------------------------------------------------------- */
 
+static void bad_msg(rvr_net *net, conn *c, rvr_status st)
+{
+    rvr_conn_fail(net, c, RVR_LOG_WARN, "bad message frame: %s",
+                  st == RVR_ELIMIT ? "over a limit (attributes, depth, sizes)"
+                                   : st == RVR_ENOMEM ? "out of memory" : "malformed envelope");
+}
+
+static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt);
+
 static void on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
 {
     rvr_wire_msg h;
     rvr_packet *pkt;
     rvr_status st = rvr_wire_get_msg(payload, n, &net->lim, &h, &pkt);
+    if (st != RVR_OK)
+        bad_msg(net, c, st);
+    else
+        dispatch_msg(net, c, &h, pkt);
+}
+
+/* A large MSG read in two parts (rbuf, c->big): decoded without a copy. */
+static void on_big_msg(rvr_net *net, conn *c)
+{
+    uint8_t *tail = c->big;
+    c->big = NULL;
+    rvr_wire_msg h;
+    rvr_packet *pkt;
+    rvr_status st = rvr_wire_get_msg_tail(c->rbuf + RVR_WIRE_HDR_LEN, c->big_off, tail, c->big_len,
+                                          &net->lim, &h, &pkt);
     if (st != RVR_OK) {
-        rvr_conn_fail(net, c, RVR_LOG_WARN, "bad message frame: %s",
-                      st == RVR_ELIMIT ? "over a limit (attributes, depth, sizes)"
-                                       : st == RVR_ENOMEM ? "out of memory" : "malformed envelope");
+        free(tail);
+        bad_msg(net, c, st);
         return;
     }
+    dispatch_msg(net, c, &h, pkt);
+    c->rlen = 0;
+}
+
+static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt)
+{
+    rvr_wire_msg h = *hp;
+    rvr_status st;
     peer *p = c->peer;
     if (!rvr_uuid_eq(&h.src, &c->last_src)) {
         rvr_naming_learn(net->naming, &h.src, &p->id);
@@ -408,6 +454,14 @@ static void on_schema(rvr_net *net, conn *c, const uint8_t *p, size_t n)
 
 static void on_frame(rvr_net *net, conn *c, uint8_t type, const uint8_t *p, size_t n)
 {
+    if (c->state == C_HELLO && (rvr_conn_auth_pending(c) || type == RVR_FRAME_AUTH)) {
+        peer *ap = NULL;
+        if (type != RVR_FRAME_AUTH)
+            rvr_conn_fail(net, c, RVR_LOG_WARN, "expected AUTH, got a frame of type %u", type);
+        else if ((ap = rvr_conn_auth_frame(net, c, p, n)) != NULL)
+            attach(net, c, ap);
+        return;
+    }
     if (c->state == C_HELLO) {
         if (type == RVR_FRAME_HELLO)
             on_hello(net, c, p, n);
@@ -446,7 +500,7 @@ static void on_frame(rvr_net *net, conn *c, uint8_t type, const uint8_t *p, size
         rvr_conn_fail(net, c, RVR_LOG_WARN, "a second HELLO");
         return;
     case RVR_FRAME_AUTH:
-        rvr_conn_fail(net, c, RVR_LOG_WARN, "AUTH frame, but no cluster secret is set");
+        (void)rvr_conn_auth_frame(net, c, p, n);   /* a late refusal, or out of order: closes */
         return;
     default:
         rvr_conn_fail(net, c, RVR_LOG_WARN, "unknown frame type %u", type);
@@ -488,6 +542,21 @@ static size_t parse(rvr_net *net, conn *c)
         size_t have = c->rlen - pos - RVR_WIRE_HDR_LEN;
         if (have < len) {
             need = len - have;
+            /* A large MSG ending with a large value: that value is read
+             * into a buffer of its own, which the packet then keeps. */
+            size_t off;
+            if (type == RVR_FRAME_MSG && c->state == C_READY && len >= 2 * RVR_FRAME_EXT_MIN &&
+                rvr_wire_msg_tail(c->rbuf + pos + RVR_WIRE_HDR_LEN, have, len, RVR_FRAME_EXT_MIN,
+                                  &off) &&
+                (c->big = malloc(len - off + 1)) != NULL) {
+                size_t got = have - off;   /* < len - off: the frame is incomplete */
+                memcpy(c->big, c->rbuf + pos + RVR_WIRE_HDR_LEN + off, got);
+                c->big_len = len - off;
+                c->big_have = got;
+                c->big_off = off;
+                c->rlen = pos + RVR_WIRE_HDR_LEN + off;
+                need = c->big_len - got;
+            }
             break;
         }
         on_frame(net, c, type, c->rbuf + pos + RVR_WIRE_HDR_LEN, len);
@@ -527,9 +596,36 @@ static bool make_room(conn *c, size_t need)
 void rvr_conn_read(rvr_net *net, conn *c)
 {
     size_t need = 0;
-    for (int i = 0; i < READS_PER_EVENT; i++) {
+    /* A polling VR reads once per connection, then leaves the rest to the
+     * I/O thread (net->again), so reading and consuming stay two threads. */
+    int reads = net->vr_round ? 1 : READS_PER_EVENT;
+    for (int i = 0; i < reads; i++) {
         if (c->state == C_CLOSED || c->state == C_CONNECTING)
             return;
+        if (c->big != NULL) {
+            /* The rest of a large value, into its own buffer. */
+            size_t want = c->big_len - c->big_have;
+            ssize_t n = rvr_sock_read(c->fd, c->big + c->big_have, want);
+            if (n == 0) {
+                rvr_conn_fail(net, c, RVR_LOG_WARN, "truncated frame: the peer closed %zu bytes "
+                              "into a frame", c->rlen + c->big_have);
+                return;
+            }
+            if (n < 0) {
+                if (errno != EAGAIN)
+                    rvr_conn_fail(net, c, RVR_LOG_INFO, "read failed: %s", strerror(errno));
+                return;
+            }
+            c->big_have += (size_t)n;
+            need = 0;
+            if (c->big_have == c->big_len)
+                on_big_msg(net, c);
+            else
+                need = c->big_len - c->big_have;
+            if ((size_t)n < want && !c->hup)
+                return;
+            continue;
+        }
         if (!make_room(c, need)) {
             rvr_conn_fail(net, c, RVR_LOG_WARN, "out of memory for a frame of %zu bytes", need);
             return;

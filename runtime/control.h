@@ -22,7 +22,8 @@
  *   kill  vr uuid -> closes that VR's mailbox, so its receives return
  *                    RVR_ECLOSED (the VR should then return); RVR_ENOTFOUND
  *                    when no such VR runs on the VM
- * Issue 5 adds allocate, deploy ... the same way.
+ * deploy_ops.c and hosting.c add allocate, release, allocation, spawn,
+ * host and code the same way (docs/deploy.md).
  *
  * Thread-safety: every function may be called from any thread. */
 #ifndef RIVER_CONTROL_H

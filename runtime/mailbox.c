@@ -27,6 +27,13 @@ enum { BY_ARRIVAL, BY_TAG, BY_SRC };
 #define SPIN_MAX_NS 200000u
 #define SPIN_START_NS 50000u
 #define SPIN_PURE_NS 3000u
+/* With a poller: spin at most this long before polling (a wake-up through
+ * the socket costs less than a spinning thread taking the core the sender
+ * needs), and poll at most POLL_NS before parking; one epoll_wait lasts at
+ * most POLL_SLICE_MS, so a poke that went astray costs at most that. */
+#define SPIN_POLLER_NS 2000u
+#define POLL_NS 50000000u
+#define POLL_SLICE_MS 5
 /* Empty groups are kept for reuse (a ping-pong recreates its group on every
  * message) until they outnumber this many. */
 #define MAX_EMPTY_GROUPS 64u
@@ -208,6 +215,18 @@ void rvr_mailbox_fini(rvr_mailbox *mb)
     rvr_mutex_destroy(&mb->lock);
 }
 
+/* The mailbox this thread is polling for: its own pushes need no poke. */
+static __thread const rvr_mailbox *polling_for;
+
+void rvr_mailbox_set_poller(rvr_mailbox *mb, const rvr_mb_poller *pl)
+{
+    if (mb->poller.ctx == pl->ctx && mb->poller.poll == pl->poll)
+        return;
+    rvr_mutex_lock(&mb->lock);
+    mb->poller = *pl;
+    rvr_mutex_unlock(&mb->lock);
+}
+
 rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
 {
     rvr_mutex_lock(&mb->lock);
@@ -235,11 +254,18 @@ rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
     mb->count++;
     atomic_store_explicit(&mb->pushed, mb->seq, memory_order_release);
     int waiting = mb->waiting;
+    rvr_mb_poller poke = { 0 };
+    if (mb->polling && polling_for != mb) {
+        poke = mb->poller;
+        mb->polling = false;   /* one poke is enough */
+    }
     rvr_mutex_unlock(&mb->lock);
     /* Signalled after unlocking so the woken taker does not block on the
      * lock we hold; the caller's reference keeps mb alive. */
     if (waiting)
         rvr_cond_signal(&mb->cond);
+    if (poke.ctx != NULL)
+        poke.poke(poke.ctx);
     return RVR_OK;
 }
 
@@ -248,8 +274,13 @@ void rvr_mailbox_close(rvr_mailbox *mb, rvr_status why)
     rvr_mutex_lock(&mb->lock);
     if (!atomic_load_explicit(&mb->closed, memory_order_relaxed))
         atomic_store_explicit(&mb->closed, (int)why, memory_order_release);
+    rvr_mb_poller poke = { 0 };
+    if (mb->polling && polling_for != mb)
+        poke = mb->poller;
     rvr_mutex_unlock(&mb->lock);
     rvr_cond_broadcast(&mb->cond);
+    if (poke.ctx != NULL)
+        poke.poke(poke.ctx);
 }
 
 size_t rvr_mailbox_count(rvr_mailbox *mb)
@@ -300,7 +331,9 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
  * Returns whether something happened.  Runs without the lock. */
 static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
 {
-    uint64_t start = rvr_now_ns(), until = start + mb->spin_ns, now = start;
+    uint64_t start = rvr_now_ns(), now = start;
+    uint64_t until = start + (mb->poller.ctx != NULL && mb->spin_ns > SPIN_POLLER_NS ? SPIN_POLLER_NS
+                                                                                    : mb->spin_ns);
     if (deadline != 0 && deadline < until)
         until = deadline;
     for (unsigned i = 1;; i++) {
@@ -350,6 +383,7 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
         return m->err;
     uint64_t deadline = timeout_ms > 0 ? rvr_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
     uint64_t scanned = 0;
+    bool polled = false;
     rvr_mutex_lock(&mb->lock);
     for (;;) {
         rvr_packet *p = find(mb, m, scanned);
@@ -382,6 +416,28 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
                 continue;
             if (deadline != 0 && rvr_now_ns() >= deadline)
                 continue;
+        }
+        if (!polled && mb->poller.ctx != NULL) {
+            /* Wait for the sockets ourselves: whatever arrives for us is
+             * delivered by this thread, with no hand-off. */
+            polled = true;
+            mb->polling = true;
+            rvr_mutex_unlock(&mb->lock);
+            polling_for = mb;
+            uint64_t now = rvr_now_ns(), until = now + POLL_NS;
+            if (deadline != 0 && deadline < until)
+                until = deadline;
+            while (atomic_load_explicit(&mb->pushed, memory_order_acquire) == scanned &&
+                   !atomic_load_explicit(&mb->closed, memory_order_relaxed) && now < until) {
+                uint64_t ms = (until - now + 999999u) / 1000000u;
+                if (!mb->poller.poll(mb->poller.ctx, ms > POLL_SLICE_MS ? POLL_SLICE_MS : (int)ms))
+                    break;   /* another VR polls: park, it signals us */
+                now = rvr_now_ns();
+            }
+            polling_for = NULL;
+            rvr_mutex_lock(&mb->lock);
+            mb->polling = false;
+            continue;
         }
         mb->waiting++;
         if (deadline == 0)

@@ -5,11 +5,14 @@
  * scans only the packets of that tag or source.  Many threads push; only
  * the owning VR takes.  A taker first spins briefly (the sender is usually
  * on another core and about to answer), then parks on a condition variable;
- * the spin budget adapts to how often spinning pays off. */
+ * the spin budget adapts to how often spinning pays off.  With a poller
+ * (a VM with a transport), a taker spins only briefly, then waits for the
+ * sockets itself (rvr_net_poll) for up to POLL_NS, then parks. */
 #ifndef RIVER_MAILBOX_H
 #define RIVER_MAILBOX_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <river/match.h>
@@ -23,6 +26,14 @@ typedef struct mb_index {
     uint32_t ngroups, nempty;
 } mb_index;
 
+/* Receive-side polling (transport.h, rvr_net_poll): a taker with nothing
+ * to take waits for the network itself; a push by another thread pokes it. */
+typedef struct rvr_mb_poller {
+    bool (*poll)(void *ctx, int timeout_ms);   /* false: cannot poll now */
+    void (*poke)(void *ctx);
+    void *ctx;                                 /* NULL: no polling */
+} rvr_mb_poller;
+
 typedef struct rvr_mailbox {
     rvr_mutex lock;
     rvr_cond cond;
@@ -34,7 +45,12 @@ typedef struct rvr_mailbox {
     int waiting;              /* takers parked on cond */
     mb_index tags, srcs;
     uint32_t spin_ns;         /* current spin budget */
+    rvr_mb_poller poller;     /* set by the owner only (rvr_mailbox_set_poller) */
+    bool polling;             /* the taker is polling: pushes poke it (lock) */
 } rvr_mailbox;
+
+/* The owner's thread only, before taking. */
+void rvr_mailbox_set_poller(rvr_mailbox *mb, const rvr_mb_poller *pl);
 
 rvr_status rvr_mailbox_init(rvr_mailbox *mb);
 /* Frees every queued packet. */

@@ -1,7 +1,17 @@
 /* sendq.c — per-peer send queues: pooled frames, write combining with
- * writev, hand-off to the I/O thread on EAGAIN, and "river.undeliverable"
- * notices for messages that will never be written.  See transport_impl.h
- * for the locking protocol. */
+ * writev, adaptive coalescing of back-to-back sends, hand-off to the I/O
+ * thread on EAGAIN, and "river.undeliverable" notices for messages that
+ * will never be written.  See transport_impl.h for the locking protocol.
+ *
+ * Coalescing.  A send that comes less than cfg.coalesce_ns after the end of
+ * the previous send to the same peer (a stream of one-way messages) is
+ * appended without writing: small MSG frames are copied into the queue's
+ * unwritten tail frame, and the peer is "armed".  The batch goes out with
+ * the first of: the queue reaching cfg.batch_bytes (that sender writes it),
+ * the I/O thread's next round (armed through its eventfd, so within a few
+ * microseconds), or a VR about to wait for the sockets in rvr_recv
+ * (rvr_net_poll).  A send after a pause (request/response traffic) writes
+ * at once, as before.  One queue per peer keeps FIFO per sender->receiver. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +74,9 @@ frame *rvr_frame_new(size_t cap)
     f->next = NULL;
     f->buf.len = 0;
     f->off = 0;
+    f->extbytes = 0;
+    f->hold = NULL;
+    f->next_ext = 0;
     f->is_msg = false;
     f->schema = NULL;
     return f;
@@ -73,6 +86,10 @@ void rvr_frame_free(frame *f)
 {
     if (f == NULL)
         return;
+    if (f->hold != NULL) {
+        rvr_packet_free(f->hold);
+        f->hold = NULL;
+    }
     if (f->buf.cap != POOL_FRAME_CAP || pool_n >= POOL_MAX) {
         frame_destroy(f);
         return;
@@ -89,7 +106,37 @@ void rvr_frame_free(frame *f)
 
 /* ---- writing --------------------------------------------------------------- */
 
-#define MAX_IOV 64
+static size_t flen(const frame *f) { return f->buf.len + f->extbytes; }
+
+/* The unwritten rest of f as iovecs (at most max); how many. */
+static int frame_iov(const frame *f, struct iovec *iov, int max)
+{
+    size_t skip = f->off, pos = 0;
+    int n = 0;
+    for (size_t i = 0; i <= f->next_ext && n < max; i++) {
+        const uint8_t *seg[2];
+        size_t len[2];
+        size_t end = i < f->next_ext ? f->ext[i].at : f->buf.len;
+        seg[0] = f->buf.data + pos;
+        len[0] = end - pos;
+        seg[1] = i < f->next_ext ? f->ext[i].p : NULL;
+        len[1] = i < f->next_ext ? f->ext[i].n : 0;
+        pos = end;
+        for (int k = 0; k < 2 && n < max; k++) {
+            if (skip >= len[k]) {
+                skip -= len[k];
+                continue;
+            }
+            iov[n].iov_base = (void *)(seg[k] + skip);
+            iov[n].iov_len = len[k] - skip;
+            skip = 0;
+            n++;
+        }
+    }
+    return n;
+}
+
+#define MAX_IOV 256
 
 /* Removes a partly written head frame (the connection it went to is gone:
  * the rest must not start the next connection) onto *bounced. */
@@ -101,7 +148,26 @@ static void drop_partial_head(peer *p, frame **bounced)
     p->qhead = f->next;
     if (p->qhead == NULL)
         p->qtail = NULL;
-    p->qbytes -= f->buf.len;
+    p->qbytes -= flen(f);
+    if (f->is_msg && f->next_ext == 0) {
+        /* A coalesced frame: the messages written whole went out; only the
+         * one cut short and those after it are undeliverable. */
+        size_t pos = 0;
+        while (f->buf.len - pos >= RVR_WIRE_HDR_LEN) {
+            uint32_t len;
+            uint8_t type;
+            rvr_wire_header(f->buf.data + pos, &len, &type);
+            size_t end = pos + RVR_WIRE_HDR_LEN + (size_t)len;
+            if (end > f->off || end > f->buf.len)
+                break;
+            pos = end;
+        }
+        if (pos > 0) {
+            memmove(f->buf.data, f->buf.data + pos, f->buf.len - pos);
+            f->buf.len -= pos;
+            f->off -= pos;
+        }
+    }
     f->next = *bounced;
     *bounced = f;
 }
@@ -153,7 +219,7 @@ static void describe_schemas(peer *p, conn *c, frame **refused)
         if (ok) {
             c->described[c->ndescribed++] = f->schema->fingerprint;
             sf->next = f;
-            p->qbytes += sf->buf.len;
+            p->qbytes += flen(sf);
             if (prev != NULL)
                 prev->next = sf;
             else
@@ -166,7 +232,7 @@ static void describe_schemas(peer *p, conn *c, frame **refused)
                 p->qhead = next;
             if (p->qtail == f)
                 p->qtail = prev;
-            p->qbytes -= f->buf.len;
+            p->qbytes -= flen(f);
             f->next = *refused;
             *refused = f;
         }
@@ -176,6 +242,7 @@ static void describe_schemas(peer *p, conn *c, frame **refused)
 
 void rvr_peer_drain_locked(rvr_net *net, peer *p)
 {
+    p->armed = false;   /* the writer (this thread or the one writing) takes it all */
     if (p->writing) {
         rvr_mutex_unlock(&p->q_lock);
         return;
@@ -189,10 +256,8 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
             break;
         struct iovec iov[MAX_IOV];
         int n = 0;
-        for (frame *f = p->qhead; f != NULL && n < MAX_IOV; f = f->next, n++) {
-            iov[n].iov_base = f->buf.data + f->off;
-            iov[n].iov_len = f->buf.len - f->off;
-        }
+        for (frame *f = p->qhead; f != NULL && n < MAX_IOV; f = f->next)
+            n += frame_iov(f, iov + n, MAX_IOV - n);
         rvr_conn_ref(c);
         p->kick = false;
         rvr_mutex_unlock(&p->q_lock);
@@ -205,7 +270,7 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
         size_t left = w > 0 ? (size_t)w : 0;
         while (p->qhead != NULL && left > 0) {
             frame *f = p->qhead;
-            size_t rest = f->buf.len - f->off;
+            size_t rest = flen(f) - f->off;
             if (left < rest) {
                 f->off += left;
                 break;
@@ -214,7 +279,7 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
             p->qhead = f->next;
             if (p->qhead == NULL)
                 p->qtail = NULL;
-            p->qbytes -= f->buf.len;
+            p->qbytes -= flen(f);
             f->next = done;
             done = f;
         }
@@ -256,16 +321,67 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
     }
 }
 
+static void wake_io(rvr_net *net)
+{
+    uint64_t one = 1;
+    ssize_t w = write(net->wakefd, &one, sizeof one);
+    (void)w;   /* a full counter still wakes the thread */
+}
+
+void rvr_net_flush(rvr_net *net)
+{
+    if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) ||
+        !atomic_exchange(&net->flush_req, false))
+        return;
+    peer *todo[64];
+    int n = 0;
+    bool more = false;
+    rvr_mutex_lock(&net->lock);
+    for (peer *p = net->peers; p != NULL; p = p->next) {
+        rvr_mutex_lock(&p->q_lock);
+        if (p->armed) {
+            if (n < 64)
+                todo[n++] = p;
+            else
+                more = true;
+        }
+        rvr_mutex_unlock(&p->q_lock);
+    }
+    rvr_mutex_unlock(&net->lock);
+    if (more)
+        atomic_store(&net->flush_req, true);   /* the rest next round */
+    for (int i = 0; i < n; i++) {
+        rvr_mutex_lock(&todo[i]->q_lock);
+        if (todo[i]->armed)
+            rvr_peer_drain_locked(net, todo[i]);
+        else
+            rvr_mutex_unlock(&todo[i]->q_lock);
+    }
+}
+
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
 {
     f->next = NULL;
+    uint64_t now = rvr_now_ns();
+    bool recent = net->cfg.coalesce_ns != 0 &&
+                  now - __atomic_load_n(&p->last_ns, __ATOMIC_RELAXED) < net->cfg.coalesce_ns;
     rvr_mutex_lock(&p->q_lock);
-    if (p->qtail != NULL)
-        p->qtail->next = f;
-    else
-        p->qhead = f;
-    p->qtail = f;
-    p->qbytes += f->buf.len;
+    frame *t = p->qtail, *spare = NULL;
+    if (t != NULL && f->is_msg && f->schema == NULL && f->next_ext == 0 && t->is_msg &&
+        t->schema == NULL && t->next_ext == 0 && t->off == 0 && !p->writing &&
+        t->buf.cap - t->buf.len >= f->buf.len) {
+        /* Into the unwritten tail: one buffer, one iovec for many messages. */
+        memcpy(t->buf.data + t->buf.len, f->buf.data, f->buf.len);
+        t->buf.len += f->buf.len;
+        spare = f;
+    } else {
+        if (t != NULL)
+            t->next = f;
+        else
+            p->qhead = f;
+        p->qtail = f;
+    }
+    p->qbytes += flen(f);
     if (p->wconn == NULL) {
         bool wake = false;
         if (p->out == NULL && !p->need_connect) {
@@ -273,11 +389,26 @@ void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
             wake = true;
         }
         rvr_mutex_unlock(&p->q_lock);
+        rvr_frame_free(spare);
         if (wake)
             rvr_net_wake(net);
         return;
     }
+    size_t batch = net->cfg.batch_bytes != 0 ? net->cfg.batch_bytes : (size_t)64 << 10;
+    if (recent && !p->blocked && !p->writing && p->qbytes < batch) {
+        bool arm = !p->armed;   /* flushed by the I/O thread, or by rvr_net_poll */
+        p->armed = true;
+        rvr_mutex_unlock(&p->q_lock);
+        __atomic_store_n(&p->last_ns, now, __ATOMIC_RELAXED);
+        rvr_frame_free(spare);
+        if (arm && !atomic_exchange(&net->flush_req, true))
+            wake_io(net);
+        return;
+    }
     rvr_peer_drain_locked(net, p);
+    if (net->cfg.coalesce_ns != 0)
+        __atomic_store_n(&p->last_ns, rvr_now_ns(), __ATOMIC_RELAXED);
+    rvr_frame_free(spare);
 }
 
 void rvr_peer_writable(rvr_net *net, peer *p, conn *c)
@@ -325,7 +456,7 @@ rvr_status rvr_deliver_local(rvr_net *net, const rvr_uuid *dst, rvr_packet *p)
     return st;
 }
 
-void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
+static void bounce_one(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
                       const char *reason)
 {
     rvr_wire_msg h;
@@ -345,6 +476,29 @@ void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_
         RVR_LOG(RVR_LOG_INFO, "message %.*s from %s to %s undeliverable (%s); its sender is gone",
                 (int)h.tag_len, h.tag, rvr_uuid_str(&h.src, a), rvr_uuid_str(&h.dst, b), reason);
         rvr_packet_free(note);
+    }
+}
+
+void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
+                      const char *reason)
+{
+    /* The frame's buffer, from its first header (see transport_impl.h). */
+    const uint8_t *b = payload - RVR_WIRE_HDR_LEN;
+    size_t left = n + RVR_WIRE_HDR_LEN;
+    while (left >= RVR_WIRE_HDR_LEN) {
+        uint32_t len;
+        uint8_t type;
+        rvr_wire_header(b, &len, &type);
+        if (len > left - RVR_WIRE_HDR_LEN) {
+            /* A zero-copy frame: its contiguous part names sender and receiver. */
+            if (type == RVR_FRAME_MSG)
+                bounce_one(net, b + RVR_WIRE_HDR_LEN, left - RVR_WIRE_HDR_LEN, vm, reason);
+            break;
+        }
+        if (type == RVR_FRAME_MSG)
+            bounce_one(net, b + RVR_WIRE_HDR_LEN, len, vm, reason);
+        b += RVR_WIRE_HDR_LEN + (size_t)len;
+        left -= RVR_WIRE_HDR_LEN + (size_t)len;
     }
 }
 
@@ -402,16 +556,34 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
 
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p)
 {
-    frame *f = rvr_frame_new(rvr_wire_packet_size(dst, p));
-    if (f == NULL)
-        return RVR_ENOMEM;
-    rvr_status st = rvr_wire_put_packet(&f->buf, dst, p);
+    size_t size = rvr_wire_packet_size(dst, p);
+    frame *f;
+    rvr_status st;
+    if (size >= 2 * RVR_FRAME_EXT_MIN) {
+        /* Large values go to writev from the packet itself: no copy. */
+        if ((f = rvr_frame_new(4096)) == NULL)
+            return RVR_ENOMEM;
+        st = rvr_wire_put_packet_ext(&f->buf, dst, p, RVR_FRAME_EXT_MIN, f->ext, RVR_FRAME_MAX_EXT,
+                                     &f->next_ext);
+        if (st == RVR_OK && f->next_ext > 0) {
+            for (size_t i = 0; i < f->next_ext; i++)
+                f->extbytes += f->ext[i].n;
+            f->hold = p;
+        }
+    } else {
+        if ((f = rvr_frame_new(size)) == NULL)
+            return RVR_ENOMEM;
+        st = rvr_wire_put_packet(&f->buf, dst, p);
+    }
     if (st != RVR_OK) {
+        f->next_ext = 0;
         rvr_frame_free(f);
         return st;
     }
     f->is_msg = true;
+    bool held = f->hold != NULL;   /* then freed with the frame, once written */
     rvr_peer_enqueue(net, pe, f);
-    rvr_packet_free(p);
+    if (!held)
+        rvr_packet_free(p);
     return RVR_OK;
 }

@@ -44,6 +44,8 @@ void rvr_net_config_default(rvr_net_config *cfg)
     cfg->max_queue = env_size("RIVER_MAX_QUEUE", (size_t)64 << 20, 4096, SIZE_MAX / 2);
     cfg->resolve_ms = (int)env_size("RIVER_RESOLVE_MS", 2000, 0, 3600000);
     cfg->max_conns = env_size("RIVER_MAX_CONNS", 1024, 1, 1000000);
+    cfg->coalesce_ns = (uint64_t)env_size("RIVER_COALESCE_US", 5, 0, 1000000) * 1000u;
+    cfg->batch_bytes = env_size("RIVER_BATCH_BYTES", (size_t)64 << 10, 1, (size_t)64 << 20);
 }
 
 /* ---- peers ------------------------------------------------------------------- */
@@ -305,62 +307,103 @@ static bool all_written(rvr_net *net)
     return done;
 }
 
-static void *io_main(void *arg)
+/* Handles the events one epoll_wait returned, then what the I/O thread does
+ * every round: connections left readable, connects, the handshake deadline
+ * and closed connections.  With io_lock held.  `vr`: called by a polling
+ * VR (not the I/O thread). */
+static void io_round(rvr_net *net, const struct epoll_event *evs, int n, bool vr)
 {
-    rvr_net *net = arg;
-    struct epoll_event evs[64];
-    uint64_t stop_at = 0, next_retry = 0, next_sweep = 0;
-    for (;;) {
-        uint64_t now = rvr_now_ns();
-        int timeout = 1000;
-        if (net->again != NULL)
-            timeout = 0;
-        else if (next_retry != 0)
-            timeout = next_retry <= now ? 0 : (int)((next_retry - now) / 1000000u) + 1;
-        if (stop_at != 0 && timeout > 10)
-            timeout = 10;
-        int n = epoll_wait(net->ep, evs, 64, timeout);
-        now = rvr_now_ns();
-        for (int i = 0; i < n; i++) {
-            void *ptr = evs[i].data.ptr;
-            if (ptr == &net->wakefd) {
-                uint64_t v;
-                ssize_t r = read(net->wakefd, &v, sizeof v);
-                (void)r;
-            } else if (ptr == &net->lfd) {
-                accept_all(net, now);
-            } else {
-                rvr_conn_event(net, ptr, evs[i].events);
-            }
+    uint64_t now = rvr_now_ns();
+    bool repoke = false;
+    net->vr_round = vr;
+    for (int i = 0; i < n; i++) {
+        void *ptr = evs[i].data.ptr;
+        if (ptr == &net->wakefd) {
+            uint64_t v;
+            ssize_t r = read(net->wakefd, &v, sizeof v);
+            (void)r;
+        } else if (ptr == &net->pokefd) {
+            uint64_t v;
+            ssize_t r = read(net->pokefd, &v, sizeof v);
+            (void)r;
+            /* Meant for the polling VR: the I/O thread got it first. */
+            repoke |= !vr && atomic_load(&net->poll_token);
+        } else if (ptr == &net->lfd) {
+            accept_all(net, now);
+        } else {
+            rvr_conn_event(net, ptr, evs[i].events);
         }
-        conn *again = net->again;
-        net->again = NULL;
-        while (again != NULL) {
-            conn *c = again;
-            again = c->again_next;
-            c->on_again = false;
-            rvr_conn_read(net, c);
+    }
+    rvr_net_flush(net);   /* coalesced sends wait no longer than this */
+    conn *again = net->again;
+    net->again = NULL;
+    while (again != NULL) {
+        conn *c = again;
+        again = c->again_next;
+        c->on_again = false;
+        rvr_conn_read(net, c);
+    }
+    bool due = net->next_retry != 0 && net->next_retry <= now;
+    if (atomic_exchange(&net->cmd_connect, false) || due) {
+        net->next_retry = 0;
+        connect_due(net, now, &net->next_retry);
+        connect_seeds(net, now);
+    }
+    if (now >= net->next_sweep) {
+        net->next_sweep = now + 1000000000u;
+        for (conn *c = net->conns, *nx; c != NULL; c = nx) {
+            nx = c->next;
+            if (c->state != C_READY && now - c->born_ns > HANDSHAKE_NS)
+                rvr_conn_fail(net, c, RVR_LOG_WARN, "no handshake within %llu s",
+                              HANDSHAKE_NS / 1000000000ull);
         }
-        bool due = next_retry != 0 && next_retry <= now;
-        if (atomic_exchange(&net->cmd_connect, false) || due) {
-            next_retry = 0;
-            connect_due(net, now, &next_retry);
-            connect_seeds(net, now);
-        }
-        if (now >= next_sweep) {
-            next_sweep = now + 1000000000u;
-            for (conn *c = net->conns, *nx; c != NULL; c = nx) {
-                nx = c->next;
-                if (c->state != C_READY && now - c->born_ns > HANDSHAKE_NS)
-                    rvr_conn_fail(net, c, RVR_LOG_WARN, "no handshake within %llu s",
-                                  HANDSHAKE_NS / 1000000000ull);
-            }
-        }
+    }
+    /* Another thread between epoll_wait and its events may still name a
+     * closed connection: free them when we are alone. */
+    if (atomic_load(&net->poll_busy) == 1) {
         while (net->dead != NULL) {
             conn *c = net->dead;
             net->dead = c->next;
             rvr_conn_unref(c);
         }
+    }
+    if (vr && (net->again != NULL || net->dead != NULL || net->next_retry != 0)) {
+        uint64_t one = 1;   /* the I/O thread carries on */
+        ssize_t w = write(net->wakefd, &one, sizeof one);
+        (void)w;
+    }
+    if (repoke) {
+        rvr_net_poke(net);
+        rvr_thread_yield();   /* let the VR run and take it */
+    }
+}
+
+static void *io_main(void *arg)
+{
+    rvr_net *net = arg;
+    struct epoll_event evs[64];
+    uint64_t stop_at = 0;
+    for (;;) {
+        rvr_mutex_lock(&net->io_lock);
+        uint64_t now = rvr_now_ns(), next_retry = net->next_retry;
+        int timeout = 1000;
+        if (net->again != NULL || net->dead != NULL)
+            timeout = net->again != NULL ? 0 : 10;
+        else if (next_retry != 0)
+            timeout = next_retry <= now ? 0 : (int)((next_retry - now) / 1000000u) + 1;
+        rvr_mutex_unlock(&net->io_lock);
+        if (stop_at != 0 && timeout > 10)
+            timeout = 10;
+        atomic_fetch_add(&net->poll_busy, 1);
+        int n = epoll_wait(net->ep, evs, 64, timeout);
+        atomic_store_explicit(&net->io_active, n > 0, memory_order_relaxed);
+        rvr_mutex_lock(&net->io_lock);
+        io_round(net, evs, n > 0 ? n : 0, false);
+        bool more = net->again != NULL;
+        rvr_mutex_unlock(&net->io_lock);
+        atomic_store_explicit(&net->io_active, more, memory_order_relaxed);
+        atomic_fetch_sub(&net->poll_busy, 1);
+        now = rvr_now_ns();
         if (atomic_load(&net->stopping)) {
             if (stop_at == 0)
                 stop_at = now + STOP_FLUSH_NS;
@@ -368,6 +411,8 @@ static void *io_main(void *arg)
                 break;
         }
     }
+    /* rvr_net_stop runs when no VR is left, so nobody else polls now. */
+    rvr_mutex_lock(&net->io_lock);
     while (net->conns != NULL)
         rvr_conn_fail(net, net->conns, RVR_LOG_DEBUG, "the VM is stopping");
     while (net->dead != NULL) {
@@ -375,7 +420,41 @@ static void *io_main(void *arg)
         net->dead = c->next;
         rvr_conn_unref(c);
     }
+    rvr_mutex_unlock(&net->io_lock);
     return NULL;
+}
+
+bool rvr_net_poll(rvr_net *net, int timeout_ms)
+{
+    bool no = false;
+    /* The VR is about to wait: what it sent must not wait with it. */
+    rvr_net_flush(net);
+    /* The I/O thread is busy reading (a stream): it delivers, the VR
+     * parks, and reading and consuming run on two threads. */
+    if (atomic_load_explicit(&net->io_active, memory_order_relaxed) ||
+        atomic_load_explicit(&net->poll_token, memory_order_relaxed) ||
+        !atomic_compare_exchange_strong(&net->poll_token, &no, true))
+        return false;
+    atomic_fetch_add(&net->poll_busy, 1);
+    if (!atomic_load(&net->stopping)) {
+        struct epoll_event evs[32];
+        int n = epoll_wait(net->ep, evs, 32, timeout_ms);
+        if (n > 0) {
+            rvr_mutex_lock(&net->io_lock);
+            io_round(net, evs, n, true);
+            rvr_mutex_unlock(&net->io_lock);
+        }
+    }
+    atomic_fetch_sub(&net->poll_busy, 1);
+    atomic_store(&net->poll_token, false);
+    return true;
+}
+
+void rvr_net_poke(rvr_net *net)
+{
+    uint64_t one = 1;
+    ssize_t w = write(net->pokefd, &one, sizeof one);
+    (void)w;
 }
 
 /* ---- start and stop ------------------------------------------------------------ */
@@ -397,6 +476,9 @@ static void net_free(rvr_net *net)
         close(net->ep);
     if (net->wakefd >= 0)
         close(net->wakefd);
+    if (net->pokefd >= 0)
+        close(net->pokefd);
+    rvr_mutex_destroy(&net->io_lock);
     rvr_sock_close(net->lfd);
     rvr_naming_free(net->naming);
     rvr_ctl_free(net->ctl);
@@ -416,11 +498,16 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     net->cfg.bind = NULL;      /* not kept: only used here */
     net->cfg.peers = NULL;
     net->lim = cfg->limits;
-    net->ep = net->wakefd = net->lfd = -1;
+    net->ep = net->wakefd = net->lfd = net->pokefd = -1;
+    rvr_mutex_init(&net->io_lock);
+    atomic_init(&net->poll_busy, 0);
+    atomic_init(&net->poll_token, false);
+    atomic_init(&net->io_active, false);
     rvr_mutex_init(&net->lock);
     rvr_cond_init(&net->cond);
     atomic_init(&net->stopping, false);
     atomic_init(&net->cmd_connect, false);
+    atomic_init(&net->flush_req, false);
     rvr_status st = rvr_naming_new(&net->naming);
     if (st == RVR_OK)
         st = rvr_ctl_new(net, &net->ctl);
@@ -458,9 +545,13 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     rvr_seeds_restart(net);
     net->ep = epoll_create1(EPOLL_CLOEXEC);
     net->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    net->pokefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &net->wakefd };
+    struct epoll_event pev = { .events = EPOLLIN | EPOLLET, .data.ptr = &net->pokefd };
     struct epoll_event lev = { .events = EPOLLIN, .data.ptr = &net->lfd };
-    if (net->ep < 0 || net->wakefd < 0 || epoll_ctl(net->ep, EPOLL_CTL_ADD, net->wakefd, &wev) < 0 ||
+    if (net->ep < 0 || net->wakefd < 0 || net->pokefd < 0 ||
+        epoll_ctl(net->ep, EPOLL_CTL_ADD, net->wakefd, &wev) < 0 ||
+        epoll_ctl(net->ep, EPOLL_CTL_ADD, net->pokefd, &pev) < 0 ||
         epoll_ctl(net->ep, EPOLL_CTL_ADD, net->lfd, &lev) < 0) {
         net_free(net);
         return RVR_ESYS;

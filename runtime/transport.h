@@ -42,12 +42,16 @@ typedef struct rvr_net_config {
     size_t max_queue;            /* bytes queued per peer before senders wait */
     int resolve_ms;              /* how long a send waits for WHOIS answers */
     size_t max_conns;            /* connections at once; more are refused */
+    uint64_t coalesce_ns;        /* a send this soon after the previous one is batched; 0: never */
+    size_t batch_bytes;          /* a batch is written once this large */
 } rvr_net_config;
 
 /* Defaults: all interfaces, ephemeral port, no peers, rvr_wire_limits_default,
  * 64 MiB queues, 2000 ms resolution, 1024 connections; then the environment: RIVER_BIND,
  * RIVER_PORT, RIVER_MAX_FRAME, RIVER_MAX_ATTRS, RIVER_MAX_DEPTH,
- * RIVER_MAX_QUEUE, RIVER_RESOLVE_MS, RIVER_MAX_CONNS (RIVER_PEERS is read by rvr_main). */
+ * RIVER_MAX_QUEUE, RIVER_RESOLVE_MS, RIVER_MAX_CONNS, RIVER_COALESCE_US (default 5;
+ * 0 turns write coalescing off), RIVER_BATCH_BYTES (default 64 KiB)
+ * (RIVER_PEERS is read by rvr_main). */
 void rvr_net_config_default(rvr_net_config *cfg);
 
 /* Listens and starts the I/O thread.  The config's strings are copied. */
@@ -61,6 +65,14 @@ void rvr_net_stop(rvr_net *net);
  * VMs), RVR_ELIMIT when the frame is larger than the receiver accepts,
  * RVR_ECLOSED when stopping. */
 rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p);
+
+/* Receive-side polling: a VR waiting in rvr_recv waits for the sockets
+ * itself instead of waiting for the I/O thread to hand it a message (one
+ * thread wake-up per message instead of two).  Waits up to timeout_ms in
+ * epoll_wait and handles what arrives (delivering to any VR); false at
+ * once when another VR is polling.  rvr_net_poke wakes the polling VR. */
+bool rvr_net_poll(rvr_net *net, int timeout_ms);
+void rvr_net_poke(rvr_net *net);
 
 /* The address this VM listens on ("host:port"; the host may be 0.0.0.0). */
 const char *rvr_net_address(const rvr_net *net);

@@ -4,7 +4,17 @@
  * sendq.c (per-peer send queues, batched writes, undeliverable notices).
  *
  * Threads and locks
- *   - The I/O thread owns every connection's state and read side.
+ *   - Every connection's state and read side belong to whoever holds
+ *     net->io_lock: the I/O thread, or a VR waiting in rvr_recv that
+ *     polls the sockets itself (receive-side polling, rvr_net_poll).  Both
+ *     wait in epoll_wait on the same epoll set without the lock (the
+ *     kernel hands each event to one waiter, the latest first) and take
+ *     the lock to handle what they got (io_round).  At most one VR polls
+ *     at a time (poll_token).  A push into the polling VR's mailbox by
+ *     another thread wakes it through pokefd.  A closed connection is
+ *     freed only when no other thread can hold an event naming it
+ *     (poll_busy: threads between entering epoll_wait and handling its
+ *     events).
  *   - Any thread may append to a peer's send queue (q_lock).  The first
  *     appender that finds nobody writing becomes the writer: it takes the
  *     queued frames, drops the lock, writev()s them, and loops while more
@@ -33,11 +43,20 @@
 typedef struct conn conn;
 typedef struct peer peer;
 
-/* One encoded frame waiting in a send queue. */
+#define RVR_FRAME_MAX_EXT 8
+#define RVR_FRAME_EXT_MIN ((size_t)32 << 10)   /* values this large are not copied */
+
+/* One encoded frame waiting in a send queue.  A zero-copy frame (next > 0)
+ * is buf's bytes with ext[i] inserted at ext[i].at: the data of large
+ * attribute values, inside the packet `hold`, freed once written. */
 typedef struct frame {
     struct frame *next;
     rvr_buf buf;
-    size_t off;                 /* bytes already written */
+    size_t off;                 /* bytes already written (of the whole frame) */
+    size_t extbytes;            /* the whole frame is buf.len + extbytes */
+    rvr_packet *hold;           /* zero-copy: the packet ext points into */
+    size_t next_ext;            /* ext[0..next_ext) */
+    rvr_wire_ext ext[RVR_FRAME_MAX_EXT];
     bool is_msg;                /* a MSG: its sender is told if it is never sent */
     const rvr_schema *schema;   /* a typed MSG: described (SCHEMA) before it on each connection */
 } frame;
@@ -59,14 +78,18 @@ struct conn {
     rvr_uuid expect;            /* initiator: the VM we meant to reach (nil: any) */
     rvr_sockaddr remote;
     char desc[RVR_ADDR_STRLEN + 64];   /* for log lines */
-    uint8_t *rbuf;              /* read side: I/O thread only */
+    uint8_t *rbuf;              /* read side: net->io_lock */
     size_t rlen, rcap;
+    uint8_t *big;               /* a large MSG's last value, read straight into its own */
+    size_t big_len, big_have;   /* buffer (rbuf holds the frame up to it: big_off bytes */
+    size_t big_off;             /* of payload); NULL: none (conn.c) */
     rvr_uuid last_src;          /* last src learned into naming */
-    rvr_sdesc_table schemas;    /* descriptions received (I/O thread only) */
+    rvr_sdesc_table schemas;    /* descriptions received (net->io_lock) */
     uint64_t *described;        /* fingerprints described to the peer on this */
     size_t ndescribed, capdescribed;   /* connection (guarded by the peer's q_lock) */
     conn *next;                 /* net->conns, then net->dead */
     conn *again_next;           /* net->again */
+    struct conn_auth *auth;     /* cluster-secret handshake state (conn_auth.c); NULL: none */
 };
 
 struct peer {
@@ -85,10 +108,12 @@ struct peer {
     conn *wconn;                /* the ready connection messages go on */
     conn *out;                  /* our connection being established */
     bool writing, blocked, kick;
+    bool armed;                 /* coalesced frames wait: flush soon (sendq.c) */
     bool need_connect;          /* the I/O thread should connect */
     int dup_refusals;           /* DUPLICATE answers in a row */
     uint64_t retry_at;          /* ns: connect again then (after DUPLICATE) */
     int qwaiters;
+    uint64_t last_ns;           /* end of the last send (atomic, relaxed): coalescing */
 };
 
 typedef struct seed {
@@ -121,6 +146,15 @@ struct rvr_net {
     pthread_t thread;
     _Atomic bool stopping;
 
+    /* Receive-side polling (see the top of this file). */
+    rvr_mutex io_lock;          /* the read side: conns, again, dead, timers */
+    _Atomic int poll_busy;      /* threads inside epoll_wait or handling its events */
+    _Atomic bool poll_token;    /* a VR is polling */
+    _Atomic bool io_active;     /* the I/O thread is handling events: VRs do not poll */
+    int pokefd;                 /* eventfd: wakes the polling VR */
+    uint64_t next_retry, next_sweep;   /* io_lock */
+    bool vr_round;              /* io_lock: a polling VR handles this round */
+
     rvr_mutex lock;
     rvr_cond cond;              /* WHOIS answers, seeds settling, connects */
     peer *peers;
@@ -130,9 +164,10 @@ struct rvr_net {
     whois_req *reqs;
     uint64_t next_req;
     _Atomic bool cmd_connect;   /* some peer has need_connect */
+    _Atomic bool flush_req;     /* some peer is armed: rvr_net_flush */
 
     struct rvr_ctl *ctl;        /* the control plane (control.c) */
-    conn *conns;                /* I/O thread only */
+    conn *conns;                /* io_lock */
     conn *again;                /* readable connections not yet drained */
     conn *dead;                 /* closed this round; unreferenced after it */
 };
@@ -170,6 +205,9 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
 void rvr_conn_start(rvr_net *net, conn *c);
 
 /* sendq.c */
+/* Writes the queues of the armed peers (coalesced frames) if any: the I/O
+ * thread every round, a VR about to wait for the sockets. */
+void rvr_net_flush(rvr_net *net);
 frame *rvr_frame_new(size_t cap);
 void rvr_frame_free(frame *f);
 /* Encodes p as a MSG to dst and queues it to peer (taking p on RVR_OK).
@@ -192,7 +230,10 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p);
 /* Tells the local sender of each queued MSG that it was not delivered and
  * empties the queue; reason goes into the notice. */
 void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason);
-/* One MSG frame payload: notice to its (local) sender. */
+/* One MSG frame payload: notice to its (local) sender.  `payload` is the
+ * buffer of a queued frame past its first header (f->buf.data +
+ * RVR_WIRE_HDR_LEN): a coalesced frame holds several MSG frames back to
+ * back, and each gets its notice. */
 void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
                       const char *reason);
 /* A notice for a message from `src` (remote or local) to the missing `dst`. */

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "args.h"
+#include "auth.h"
+#include "deploy_impl.h"
 #include "discovery.h"
 #include "log.h"
 #include "transport.h"
@@ -33,13 +35,23 @@ rvr_status rvr_vm_create(rvr_vm **out)
     rvr_mutex_init(&vm->life_lock);
     rvr_cond_init(&vm->life_cond);
     atomic_init(&vm->stopping, false);
+    if (rvr_deploy_init(vm) != RVR_OK) {
+        free(vm->slots);
+        free(vm);
+        return RVR_ENOMEM;
+    }
     *out = vm;
     return RVR_OK;
 }
 
 static void vm_free(rvr_vm *vm)
 {
+    if (vm->secret != NULL) {
+        rvr_secret_wipe(vm->secret);
+        free(vm->secret);
+    }
     rvr_map_free(vm->labels);
+    rvr_deploy_free(vm);
     pthread_rwlock_destroy(&vm->reg_lock);
     rvr_mutex_destroy(&vm->life_lock);
     rvr_cond_destroy(&vm->life_cond);
@@ -180,6 +192,7 @@ void rvr_vm_stop(rvr_vm *vm, int wait_ms)
         return;
     }
     reap_ended(vm);
+    rvr_deploy_stop(vm);   /* child VMs, the allocation watch */
     /* No VR runs any more: discovery and the transport can go (the
      * transport says goodbye to the connected VMs and writes what is
      * queued first). */
@@ -196,6 +209,7 @@ static void *vr_thread(void *arg)
     rvr_vr *vr = arg;
     rvr_vm *vm = vr->vm;
     int rc = vr->type->main(vr, vr->args);
+    rvr_deploy_vr_ended(vr);   /* gives back the VMs it allocated */
     if (rc != 0) {
         char buf[RVR_UUID_STRLEN];
         RVR_LOG(RVR_LOG_INFO, "VR %s %s returned %d", vr->type->name, rvr_uuid_str(&vr->id, buf), rc);
@@ -246,7 +260,13 @@ rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vmid, const rvr_vr_type *type
         return RVR_EINVAL;
     rvr_vm *vm = self->vm;
     if (vmid != NULL && !rvr_uuid_is_nil(vmid) && !rvr_uuid_eq(vmid, &vm->id))
-        return RVR_ENOTFOUND;   /* remote VMs arrive with deployment */
+        return rvr_deploy_remote(self, vmid, type, args, out_id);   /* deploy.c */
+    return rvr_vm_spawn(vm, type, args, &self->id, out_id);
+}
+
+rvr_status rvr_vm_spawn(rvr_vm *vm, const rvr_vr_type *type, const void *args,
+                        const rvr_uuid *parent, rvr_uuid *out_id)
+{
     reap_ended(vm);
     /* Counted before the VR exists, so concurrent spawns cannot pass --max-vrs. */
     rvr_mutex_lock(&vm->life_lock);
@@ -257,7 +277,7 @@ rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vmid, const rvr_vr_type *type
     vm->live++;
     rvr_mutex_unlock(&vm->life_lock);
     rvr_vr *vr;
-    rvr_status st = rvr_vm_add_vr(vm, type, args, &self->id, &vr);
+    rvr_status st = rvr_vm_add_vr(vm, type, args, parent, &vr);
     if (st != RVR_OK) {
         rvr_mutex_lock(&vm->life_lock);
         vm->live--;
@@ -354,6 +374,35 @@ static rvr_status vm_network(rvr_vm *vm, const char *prog, const rvr_common_opts
     return st;
 }
 
+/* The initial VR of a child VM (host mode): rvr_host_mode_run is its body. */
+static int host_main(rvr_vr *self, const void *args)
+{
+    (void)self, (void)args;
+    return 0;
+}
+static RVR_VR_TYPE_NOARGS(host_type, "river.Host", host_main);
+
+/* Loads the cluster secret (--secret-file, else RIVER_SECRET_FILE) into vm. */
+static rvr_status vm_secret(rvr_vm *vm, const char *prog, const char *path)
+{
+    if (path == NULL || *path == '\0')
+        path = getenv("RIVER_SECRET_FILE");
+    if (path == NULL || *path == '\0')
+        return RVR_OK;
+    char err[512];
+    rvr_secret *s = malloc(sizeof *s);
+    rvr_status st = s != NULL ? rvr_secret_load(path, s, err, sizeof err) : RVR_ENOMEM;
+    if (st != RVR_OK) {
+        fprintf(stderr, "%s: cannot use the cluster secret: %s\n", prog,
+                st == RVR_ENOMEM ? "out of memory" : err);
+        free(s);
+        return st;
+    }
+    vm->secret = s;
+    RVR_LOG(RVR_LOG_DEBUG, "cluster secret loaded from %s: every connection authenticates", path);
+    return RVR_OK;
+}
+
 int rvr_main(int argc, char **argv, const rvr_vr_type *type)
 {
     const char *prog = argc > 0 && argv != NULL && argv[0] != NULL ? argv[0] : "river";
@@ -367,6 +416,14 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
         return 2;
     }
     (void)rvr_vr_type_register(type);   /* a deploy names types; failure only costs deploy-by-name */
+    /* --river-host-fd=N: riverd runs this program as a child VM hosting
+     * deployed VRs (hosting.c) instead of its initial VR. */
+    int hostfd = -1;
+    struct rvr_secret *hsecret = NULL;
+    if (argv != NULL && rvr_host_mode_args(&argc, argv, &hostfd, &hsecret) != RVR_OK) {
+        fprintf(stderr, "%s: --river-host-fd: no secret from riverd\n", prog);
+        return 2;
+    }
     const char *env = getenv("RIVER_LOG");
     if (env != NULL && rvr_log_parse_level(env) >= 0)
         rvr_log_threshold = rvr_log_parse_level(env);
@@ -404,7 +461,15 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
         rvr_disc_opts_free(&dopts);
         return 1;
     }
-    rvr_status st = vm_network(vm, prog, &common, &dopts);
+    vm->secret = hsecret;
+    rvr_status st = hsecret != NULL ? RVR_OK : vm_secret(vm, prog, common.secret_file);
+    if (st != RVR_OK) {
+        rvr_args_free(type, args);
+        rvr_disc_opts_free(&dopts);
+        rvr_vm_stop(vm, 0);
+        return 2;
+    }
+    st = vm_network(vm, prog, &common, &dopts);
     rvr_disc_opts_free(&dopts);
     if (st != RVR_OK) {
         fprintf(stderr, "%s: cannot start the VM's network: %s\n", prog, rvr_strerror(st));
@@ -412,7 +477,7 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
         rvr_vm_stop(vm, 0);
         return 1;
     }
-    st = rvr_vm_add_vr(vm, type, args, NULL, &vr);
+    st = rvr_vm_add_vr(vm, hostfd >= 0 ? &host_type : type, hostfd >= 0 ? NULL : args, NULL, &vr);
     rvr_args_free(type, args);
     if (st != RVR_OK) {
         fprintf(stderr, "%s: cannot start the initial VR: %s\n", prog, rvr_strerror(st));
@@ -420,7 +485,8 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
         return 1;
     }
     /* The initial VR runs on the calling thread: it gets the main stack. */
-    int rc = type->main(vr, vr->args);
+    int rc = hostfd >= 0 ? rvr_host_mode_run(vr, hostfd) : type->main(vr, vr->args);
+    rvr_deploy_vr_ended(vr);
     rvr_vr_drop_dst_cache(vr);
     rvr_vm_remove_vr(vm, vr);
     rvr_vr_unref(vr);

@@ -38,6 +38,10 @@ struct rvr_vm {
     rvr_map *labels;            /* --label k=v (string values); NULL: none.  Owned by the VM */
     struct rvr_net *net;        /* TCP transport (transport.c); NULL until started */
     struct rvr_disc *disc;      /* UDP discovery (discovery.c); NULL until started */
+    struct rvr_secret *secret;  /* cluster secret (auth.h); NULL: none.  Owned by the VM,
+                                   set before the network starts, read-only after */
+    struct rvr_deploy *deploy;  /* allocation and hosting state (deploy_impl.h); NULL
+                                   until first used.  Owned by the VM */
 };
 
 rvr_status rvr_vm_create(rvr_vm **out);
@@ -48,6 +52,11 @@ void rvr_vm_stop(rvr_vm *vm, int wait_ms);
 /* Creates a VR (not yet running) and registers it. */
 rvr_status rvr_vm_add_vr(rvr_vm *vm, const rvr_vr_type *t, const void *args,
                          const rvr_uuid *parent, rvr_vr **out);
+/* Starts a VR thread of `type` with a copy of args (NULL: defaults) and
+ * the given parent (NULL: none).  What rvr_spawn does for the local VM and
+ * the control operation "spawn" for a deployer on another VM. */
+rvr_status rvr_vm_spawn(rvr_vm *vm, const rvr_vr_type *type, const void *args,
+                        const rvr_uuid *parent, rvr_uuid *out_id);
 /* Unregisters the VR and closes its mailbox (senders get RVR_ENOTFOUND). */
 void rvr_vm_remove_vr(rvr_vm *vm, rvr_vr *vr);
 /* Looks up a VR and takes a reference on it, or NULL. */

@@ -108,10 +108,24 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
     return st;
 }
 
+static bool net_poll(void *net, int timeout_ms) { return rvr_net_poll(net, timeout_ms); }
+static void net_poke(void *net) { rvr_net_poke(net); }
+
+/* A VM with a transport: a receiver waits for the sockets itself
+ * (receive-side polling, transport.h). */
+static void set_poller(rvr_vr *self)
+{
+    if (self->vm->net != NULL) {
+        rvr_mb_poller pl = { net_poll, net_poke, self->vm->net };
+        rvr_mailbox_set_poller(&self->mb, &pl);
+    }
+}
+
 rvr_status rvr_recv(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet **out)
 {
     if (self == NULL || out == NULL)
         return RVR_EINVAL;
+    set_poller(self);
     return rvr_mailbox_take(&self->mb, m, timeout_ms, false, out);
 }
 
@@ -119,5 +133,6 @@ rvr_status rvr_peek(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet
 {
     if (self == NULL || out == NULL)
         return RVR_EINVAL;
+    set_poller(self);
     return rvr_mailbox_take(&self->mb, m, timeout_ms, true, out);
 }

@@ -14,7 +14,8 @@
 #include "value_impl.h"
 
 enum { E_SRC = 1, E_DST, E_TAG, E_SCHEMA, E_BODY, E_ATTRS };        /* Envelope */
-enum { H_VM = 1, H_PEER, H_ADDR, H_STATUS, H_REASON, H_MAXFRAME };   /* Hello */
+enum { H_VM = 1, H_PEER, H_ADDR, H_STATUS, H_REASON, H_MAXFRAME, H_NONCE };   /* Hello */
+enum { A_PROOF = 1, A_STATUS, A_REASON };                           /* Auth */
 enum { W_VR = 1, W_REQ, W_VM, W_ADDR };                              /* Whois(Reply) */
 enum { B_REASON = 1 };                                               /* Bye */
 
@@ -131,7 +132,62 @@ static bool put_bytes(pb_ostream_t *os, uint32_t field, const void *p, size_t n)
     return pb_encode_tag(os, PB_WT_STRING, field) && pb_encode_string(os, p, n);
 }
 
-rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m)
+static uint8_t *put_varint(uint8_t *q, uint64_t v)
+{
+    while (v >= 0x80) {
+        *q++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (uint8_t)v;
+    return q;
+}
+
+/* Field tags of the dynamic-value messages (codec.c). */
+enum { T_ENTRY = 0x0a, T_KEY = 0x0a, T_VALUE = 0x12, T_STR = 0x2a, T_BYTES = 0x32 };
+
+/* The entries of an attribute map, as codec.c's rvr_map_encode writes them;
+ * large string/bytes data out of line when ext != NULL. */
+static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_wire_ext *ext,
+                            size_t max_ext, size_t *next)
+{
+    for (uint32_t i = 0; i < m->len; i++) {
+        const rvr_map_entry *e = &m->entries[i];
+        size_t vs = value_size(&e->val);
+        rvr_status st = rvr_buf_reserve(out, 3 * 11 + 2 + e->keylen);
+        if (st != RVR_OK)
+            return st;
+        uint8_t *q = out->data + out->len;
+        *q++ = T_ENTRY;
+        q = put_varint(q, ld(e->keylen) + ld(vs));
+        *q++ = T_KEY;
+        q = put_varint(q, e->keylen);
+        memcpy(q, e->key, e->keylen);
+        q += e->keylen;
+        *q++ = T_VALUE;
+        q = put_varint(q, vs);
+        const rvr_value *v = &e->val;
+        bool str = v->type == RVR_T_STRING;
+        size_t n = str ? v->as.str.len : v->type == RVR_T_BYTES ? v->as.bytes.len : 0;
+        if (ext != NULL && (str || v->type == RVR_T_BYTES) && n >= min_ext && n > 0 &&
+            *next < max_ext) {
+            *q++ = str ? T_STR : T_BYTES;
+            q = put_varint(q, n);
+            out->len = (size_t)(q - out->data);
+            ext[*next].at = out->len;
+            ext[*next].p = str ? (const uint8_t *)v->as.str.ptr : v->as.bytes.ptr;
+            ext[*next].n = n;
+            (*next)++;
+            continue;
+        }
+        out->len = (size_t)(q - out->data);
+        if ((st = rvr_value_encode(v, out)) != RVR_OK)
+            return st;
+    }
+    return RVR_OK;
+}
+
+static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, rvr_wire_ext *ext,
+                          size_t max_ext, size_t *next)
 {
     if (out == NULL || m == NULL || m->tag == NULL || m->tag_len == 0)
         return RVR_EINVAL;
@@ -139,14 +195,16 @@ rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m)
     size_t payload = msg_payload_size(m, &attrs_len);
     if (payload > UINT32_MAX)
         return RVR_ELIMIT;
-    rvr_status st = rvr_buf_reserve(out, RVR_WIRE_HDR_LEN + payload);
+    /* Zero-copy: room for the envelope only; the entries reserve as they go. */
+    size_t first = ext != NULL ? payload - attrs_len + 64 : payload;
+    rvr_status st = rvr_buf_reserve(out, RVR_WIRE_HDR_LEN + first);
     if (st != RVR_OK)
         return st;
     size_t start = out->len;
     uint8_t *p = out->data + start;
     put_header(p, payload, RVR_FRAME_MSG);
     /* Everything but the attribute entries goes straight into the buffer. */
-    pb_ostream_t os = pb_ostream_from_buffer(p + RVR_WIRE_HDR_LEN, payload);
+    pb_ostream_t os = pb_ostream_from_buffer(p + RVR_WIRE_HDR_LEN, first);
     bool ok = put_bytes(&os, E_SRC, m->src.bytes, 16) && put_bytes(&os, E_DST, m->dst.bytes, 16) &&
               put_bytes(&os, E_TAG, m->tag, m->tag_len);
     if (ok && m->schema != 0)
@@ -158,15 +216,27 @@ rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m)
     if (!ok)
         return RVR_EINVAL;
     out->len = start + RVR_WIRE_HDR_LEN + os.bytes_written;
-    if (attrs_len > 0 && (st = rvr_map_encode(m->attrs, out)) != RVR_OK) {
+    size_t n0 = ext != NULL ? *next : 0, outside = 0;
+    if (attrs_len > 0 && (st = put_attrs(out, m->attrs, min_ext, ext, max_ext, next)) != RVR_OK) {
         out->len = start;
+        if (ext != NULL)
+            *next = n0;
         return st;
     }
-    if (out->len - start != RVR_WIRE_HDR_LEN + payload) {
+    for (size_t i = n0; ext != NULL && i < *next; i++)
+        outside += ext[i].n;
+    if (out->len - start + outside != RVR_WIRE_HDR_LEN + payload) {
         out->len = start;   /* our sizing disagrees with codec.c: never send that */
+        if (ext != NULL)
+            *next = n0;
         return RVR_EPROTO;
     }
     return RVR_OK;
+}
+
+rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m)
+{
+    return put_msg(out, m, 0, NULL, 0, NULL);
 }
 
 static void msg_of_packet(rvr_wire_msg *m, const rvr_uuid *dst, const rvr_packet *p)
@@ -184,6 +254,15 @@ rvr_status rvr_wire_put_packet(rvr_buf *out, const rvr_uuid *dst, const rvr_pack
     rvr_wire_msg m;
     msg_of_packet(&m, dst, p);
     return rvr_wire_put_msg(out, &m);
+}
+
+rvr_status rvr_wire_put_packet_ext(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p,
+                                   size_t min_ext, rvr_wire_ext *ext, size_t max_ext, size_t *next)
+{
+    rvr_wire_msg m;
+    msg_of_packet(&m, dst, p);
+    *next = 0;
+    return put_msg(out, &m, min_ext, ext, max_ext, next);
 }
 
 size_t rvr_wire_packet_size(const rvr_uuid *dst, const rvr_packet *p)
@@ -231,7 +310,23 @@ static bool enc_hello(pb_ostream_t *os, const void *arg)
     ok = ok && put_str(os, H_REASON, h->reason);
     if (ok && h->max_frame != 0)
         ok = pb_encode_tag(os, PB_WT_VARINT, H_MAXFRAME) && pb_encode_varint(os, h->max_frame);
+    if (ok && h->has_nonce)
+        ok = put_bytes(os, H_NONCE, h->auth_nonce, sizeof h->auth_nonce);
     return ok;
+}
+
+static bool enc_auth(pb_ostream_t *os, const void *arg)
+{
+    const rvr_wire_auth *a = arg;
+    bool ok = !a->has_proof || put_bytes(os, A_PROOF, a->proof, sizeof a->proof);
+    if (ok && a->status != 0)
+        ok = pb_encode_tag(os, PB_WT_VARINT, A_STATUS) && pb_encode_varint(os, a->status);
+    return ok && put_str(os, A_REASON, a->reason);
+}
+
+rvr_status rvr_wire_put_auth(rvr_buf *out, const rvr_wire_auth *a)
+{
+    return put_small(out, RVR_FRAME_AUTH, enc_auth, a);
 }
 
 rvr_status rvr_wire_put_hello(rvr_buf *out, const rvr_wire_hello *h)
@@ -299,9 +394,12 @@ static bool get_text(pb_istream_t *is, const uint8_t *base, size_t total, char *
     return true;
 }
 
-/* Envelope fields; attrs (span) when wanted. */
+/* The envelope's fields; attrs (span) when wanted.  `prefix`: p holds only the
+ * first n bytes of the payload, which may end inside attrs (the last field
+ * River writes): *attrs_len is then its declared length, and parsing stops
+ * there. */
 static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const uint8_t **attrs,
-                            size_t *attrs_len)
+                            size_t *attrs_len, bool prefix)
 {
     memset(h, 0, sizeof *h);
     *attrs = NULL;
@@ -328,6 +426,19 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
             ok = pb_decode_fixed64(&is, &h->schema);
         } else if (field == E_BODY && wt == PB_WT_STRING) {
             ok = get_span(&is, p, n, &h->body, &h->body_len);
+        } else if (field == E_ATTRS && wt == PB_WT_STRING && prefix) {
+            uint64_t len;
+            ok = pb_decode_varint(&is, &len);
+            if (ok && len > is.bytes_left) {
+                *attrs = p + (n - is.bytes_left);
+                *attrs_len = (size_t)len;
+                break;
+            }
+            if (ok) {
+                *attrs = p + (n - is.bytes_left);
+                *attrs_len = (size_t)len;
+                ok = pb_read(&is, NULL, (size_t)len);
+            }
         } else if (field == E_ATTRS && wt == PB_WT_STRING) {
             ok = get_span(&is, p, n, attrs, attrs_len);
         } else if (field >= E_SRC && field <= E_ATTRS) {
@@ -346,11 +457,79 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
     return RVR_OK;
 }
 
+/* The entries of an attribute map into m: what rvr_map_decode does (the
+ * same checks and outcome for a fresh map), with each key and value
+ * decoded in place rather than through a temporary map. */
+static rvr_status decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
+{
+    pb_istream_t is = pb_istream_from_buffer(a, n);
+    while (is.bytes_left > 0) {
+        pb_wire_type_t wt;
+        uint32_t field;
+        bool eof;
+        if (!pb_decode_tag(&is, &wt, &field, &eof))
+            return RVR_EPROTO;
+        if (field != 1 || wt != PB_WT_STRING) {
+            if (!pb_skip_field(&is, wt))
+                return RVR_EPROTO;
+            continue;
+        }
+        const uint8_t *ep;
+        size_t en;
+        if (!get_span(&is, a, n, &ep, &en))
+            return RVR_EPROTO;
+        pb_istream_t es = pb_istream_from_buffer(ep, en);
+        const uint8_t *kp = NULL;
+        size_t kn = 0;
+        rvr_value v;
+        memset(&v, 0, sizeof v);
+        v.type = RVR_T_NONE;
+        rvr_status st = RVR_OK;
+        while (st == RVR_OK && es.bytes_left > 0) {
+            const uint8_t *sp;
+            size_t sn;
+            if (!pb_decode_tag(&es, &wt, &field, &eof)) {
+                st = RVR_EPROTO;
+            } else if (field == 1 && wt == PB_WT_STRING) {
+                if (!get_span(&es, ep, en, &sp, &sn))
+                    st = RVR_EPROTO;
+                else if (sn > RVR_MAX_NAME)
+                    st = RVR_ELIMIT;
+                else if (sn == 0 || memchr(sp, '\0', sn) != NULL)
+                    st = RVR_EPROTO;
+                kp = sp;
+                kn = sn;
+            } else if (field == 2 && wt == PB_WT_STRING) {
+                rvr_value_clear(&v);
+                if (!get_span(&es, ep, en, &sp, &sn))
+                    st = RVR_EPROTO;
+                else
+                    st = rvr_value_decode(sp, sn, &v);
+            } else if (!pb_skip_field(&es, wt)) {
+                st = RVR_EPROTO;
+            }
+        }
+        if (st == RVR_OK && (kp == NULL || v.type == RVR_T_NONE))
+            st = RVR_EPROTO;
+        if (st == RVR_OK) {
+            char key[RVR_MAX_NAME + 1];
+            memcpy(key, kp, kn);
+            key[kn] = '\0';
+            st = rvr_map_put(m, key, &v, RVR_MAX_DEPTH);
+        }
+        if (st != RVR_OK) {
+            rvr_value_clear(&v);
+            return st;
+        }
+    }
+    return RVR_OK;
+}
+
 rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr)
 {
     const uint8_t *a;
     size_t an;
-    return parse_msg(p, n, hdr, &a, &an);
+    return parse_msg(p, n, hdr, &a, &an, true);   /* a zero-copy frame's contiguous part too */
 }
 
 rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
@@ -358,7 +537,7 @@ rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *l
 {
     const uint8_t *attrs;
     size_t attrs_len;
-    rvr_status st = parse_msg(p, n, hdr, &attrs, &attrs_len);
+    rvr_status st = parse_msg(p, n, hdr, &attrs, &attrs_len, false);
     if (st != RVR_OK)
         return st;
     char tag[RVR_MAX_NAME + 1];
@@ -368,13 +547,148 @@ rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *l
     if (pkt == NULL)
         return RVR_ENOMEM;
     pkt->src = hdr->src;
-    if (attrs_len > 0 && (st = rvr_map_decode(attrs, attrs_len, &pkt->attrs)) != RVR_OK) {
+    if (attrs_len > 0 && (st = decode_attrs(attrs, attrs_len, &pkt->attrs)) != RVR_OK) {
         rvr_packet_free(pkt);
         return st;
     }
     if (lim != NULL && (pkt->attrs.len > lim->max_attrs || pkt->attrs.depth > lim->max_depth)) {
         rvr_packet_free(pkt);
         return RVR_ELIMIT;
+    }
+    *out = pkt;
+    return RVR_OK;
+}
+
+/* A varint at p[*pos..have); false if it does not fit or is malformed. */
+static bool scan_varint(const uint8_t *p, size_t have, size_t *pos, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && *pos < have; shift += 7) {
+        uint8_t b = p[(*pos)++];
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Walks a prefix in River's canonical field order to the last attribute's
+ * data.  On success: *entry = offset of the last Entry's tag, *key and *keylen its name,
+ * *off = data offset, *str = a string value. */
+static bool scan_tail(const uint8_t *p, size_t have, size_t total, size_t *entry,
+                      size_t *key, size_t *keylen, size_t *off, bool *str)
+{
+    size_t pos = 0;
+    uint64_t v;
+    for (;;) {   /* envelope fields before attrs: whole, in the prefix */
+        if (pos >= have)
+            return false;
+        uint8_t tag = p[pos++];
+        if (tag == (E_ATTRS << 3 | PB_WT_STRING))
+            break;
+        if (tag == (E_SCHEMA << 3 | PB_WT_64BIT)) {
+            pos += 8;
+            continue;
+        }
+        if ((tag & 7) != PB_WT_STRING || (tag >> 3) < E_SRC || (tag >> 3) > E_BODY ||
+            !scan_varint(p, have, &pos, &v) || v > have - pos)
+            return false;
+        pos += (size_t)v;
+    }
+    if (!scan_varint(p, have, &pos, &v) || v != total - pos)
+        return false;   /* attrs is not the last field */
+    for (;;) {   /* entries: all but the last whole, in the prefix */
+        size_t at = pos;
+        if (pos >= have || p[pos++] != T_ENTRY || !scan_varint(p, have, &pos, &v) ||
+            v > total - pos)
+            return false;
+        if (pos + v < total) {
+            if (v > have - pos)
+                return false;
+            pos += (size_t)v;
+            continue;
+        }
+        *entry = at;
+        break;
+    }
+    if (pos >= have || p[pos++] != T_KEY || !scan_varint(p, have, &pos, &v) || v > have - pos ||
+        v == 0 || v > RVR_MAX_NAME)
+        return false;
+    *key = pos;
+    *keylen = (size_t)v;
+    pos += (size_t)v;
+    if (pos >= have || p[pos++] != T_VALUE || !scan_varint(p, have, &pos, &v) || v != total - pos)
+        return false;
+    if (pos >= have || (p[pos] != T_STR && p[pos] != T_BYTES))
+        return false;
+    *str = p[pos++] == T_STR;
+    if (!scan_varint(p, have, &pos, &v) || v != total - pos || v > RVR_MAX_VALUE_SIZE)
+        return false;
+    *off = pos;
+    return true;
+}
+
+bool rvr_wire_msg_tail(const uint8_t *p, size_t have, size_t total, size_t min, size_t *off)
+{
+    size_t entry, key, keylen;
+    bool str;
+    if (!scan_tail(p, have < total ? have : total, total, &entry, &key, &keylen, off, &str))
+        return false;
+    return total - *off >= min;
+}
+
+rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, size_t tail_len,
+                                 const rvr_wire_limits *lim, rvr_wire_msg *hdr, rvr_packet **out)
+{
+    size_t total = off + tail_len, entry, key, keylen, at;
+    bool str;
+    if (!scan_tail(p, off, total, &entry, &key, &keylen, &at, &str) || at != off)
+        return RVR_EPROTO;
+    const uint8_t *attrs;
+    size_t attrs_len;
+    rvr_status st = parse_msg(p, off, hdr, &attrs, &attrs_len, true);
+    if (st != RVR_OK)
+        return st;
+    if (memchr(p + key, '\0', keylen) != NULL || (str && memchr(tail, '\0', tail_len) != NULL))
+        return RVR_EPROTO;
+    char tag[RVR_MAX_NAME + 1], name[RVR_MAX_NAME + 1];
+    memcpy(tag, hdr->tag, hdr->tag_len);
+    tag[hdr->tag_len] = '\0';
+    memcpy(name, p + key, keylen);
+    name[keylen] = '\0';
+    rvr_packet *pkt = rvr_packet_new(tag);
+    if (pkt == NULL)
+        return RVR_ENOMEM;
+    pkt->src = hdr->src;
+    /* The entries before the last one are a Map encoding of their own. */
+    size_t before = entry - (size_t)(attrs - p);
+    if (before > 0 && (st = decode_attrs(attrs, before, &pkt->attrs)) != RVR_OK) {
+        rvr_packet_free(pkt);
+        return st;
+    }
+    tail[tail_len] = '\0';
+    rvr_value v;
+    memset(&v, 0, sizeof v);
+    v.type = str ? RVR_T_STRING : RVR_T_BYTES;
+    if (str) {
+        v.as.str.ptr = (char *)tail;
+        v.as.str.len = tail_len;
+    } else {
+        v.as.bytes.ptr = tail;
+        v.as.bytes.len = tail_len;
+    }
+    bool fresh = rvr_map_find(&pkt->attrs, name, keylen, rvr_hash_bytes(name, keylen)) == NULL;
+    if (lim != NULL &&
+        (pkt->attrs.len + fresh > lim->max_attrs || pkt->attrs.depth > lim->max_depth)) {
+        rvr_packet_free(pkt);
+        return RVR_ELIMIT;
+    }
+    /* rvr_map_put takes v only on success: otherwise tail stays the caller's. */
+    if ((st = rvr_map_put(&pkt->attrs, name, &v, RVR_MAX_DEPTH)) != RVR_OK) {
+        rvr_packet_free(pkt);
+        return st;
     }
     *out = pkt;
     return RVR_OK;
@@ -405,10 +719,18 @@ rvr_status rvr_wire_get_hello(const uint8_t *p, size_t n, rvr_wire_hello *h)
             ok = get_text(&is, p, n, h->reason, sizeof h->reason);
         } else if (field == H_MAXFRAME && wt == PB_WT_VARINT) {
             ok = pb_decode_varint(&is, &h->max_frame);
-        } else if (field >= H_VM && field <= H_MAXFRAME) {
+        } else if (field == H_NONCE && wt == PB_WT_STRING) {
+            const uint8_t *b;
+            size_t bl;
+            ok = get_span(&is, p, n, &b, &bl) && bl == sizeof h->auth_nonce;
+            if (ok) {
+                memcpy(h->auth_nonce, b, bl);
+                h->has_nonce = true;
+            }
+        } else if (field >= H_VM && field <= H_NONCE) {
             ok = false;
         } else {
-            ok = pb_skip_field(&is, wt);   /* e.g. the future auth fields */
+            ok = pb_skip_field(&is, wt);
         }
         if (!ok)
             return RVR_EPROTO;
@@ -443,6 +765,41 @@ rvr_status rvr_wire_get_whois(const uint8_t *p, size_t n, rvr_wire_whois *w)
             return RVR_EPROTO;
     }
     return have_vr ? RVR_OK : RVR_EPROTO;
+}
+
+rvr_status rvr_wire_get_auth(const uint8_t *p, size_t n, rvr_wire_auth *a)
+{
+    memset(a, 0, sizeof *a);
+    pb_istream_t is = pb_istream_from_buffer(p, n);
+    while (is.bytes_left > 0) {
+        pb_wire_type_t wt;
+        uint32_t field;
+        bool eof, ok;
+        uint64_t v;
+        if (!pb_decode_tag(&is, &wt, &field, &eof))
+            return RVR_EPROTO;
+        if (field == A_PROOF && wt == PB_WT_STRING) {
+            const uint8_t *b;
+            size_t bl;
+            ok = get_span(&is, p, n, &b, &bl) && bl == sizeof a->proof;
+            if (ok) {
+                memcpy(a->proof, b, bl);
+                a->has_proof = true;
+            }
+        } else if (field == A_STATUS && wt == PB_WT_VARINT) {
+            ok = pb_decode_varint(&is, &v) && v <= UINT32_MAX;
+            a->status = (uint32_t)v;
+        } else if (field == A_REASON && wt == PB_WT_STRING) {
+            ok = get_text(&is, p, n, a->reason, sizeof a->reason);
+        } else if (field >= A_PROOF && field <= A_REASON) {
+            ok = false;
+        } else {
+            ok = pb_skip_field(&is, wt);
+        }
+        if (!ok)
+            return RVR_EPROTO;
+    }
+    return a->has_proof || a->status != 0 ? RVR_OK : RVR_EPROTO;
 }
 
 rvr_status rvr_wire_get_bye(const uint8_t *p, size_t n, char *reason, size_t len)

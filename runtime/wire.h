@@ -28,7 +28,7 @@
 
 enum rvr_frame_type {
     RVR_FRAME_HELLO = 1,
-    RVR_FRAME_AUTH = 2,          /* reserved: HMAC challenge-response (issue 5) */
+    RVR_FRAME_AUTH = 2,          /* HMAC challenge-response (cluster secret) */
     RVR_FRAME_MSG = 3,
     RVR_FRAME_WHOIS = 4,
     RVR_FRAME_WHOIS_REPLY = 5,
@@ -73,6 +73,34 @@ rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m);
 rvr_status rvr_wire_put_packet(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p);
 size_t rvr_wire_packet_size(const rvr_uuid *dst, const rvr_packet *p);
 
+/* Zero-copy encoding: like rvr_wire_put_packet, but the data of each
+ * string or bytes attribute (top level) of at least min_ext bytes is left
+ * out of `out`: ext[i] says where it belongs (offset `at` in out->data)
+ * and where it is (inside the packet, which must outlive the frame).  The
+ * frame is out's bytes with each ext[i] inserted at ext[i].at, in order.
+ * At most max_ext values go out of line; the others are copied. */
+typedef struct rvr_wire_ext {
+    size_t at;
+    const uint8_t *p;
+    size_t n;
+} rvr_wire_ext;
+rvr_status rvr_wire_put_packet_ext(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p,
+                                   size_t min_ext, rvr_wire_ext *ext, size_t max_ext,
+                                   size_t *next);
+
+/* Zero-copy decoding of a large MSG.  Given the first `have` bytes of a MSG
+ * payload of `total` bytes, true when the payload ends with the data of a
+ * string or bytes attribute of at least `min` bytes (the last entry of
+ * attrs, the last field): its data starts at *off.  The receiver can then
+ * read that data straight into a buffer of its own and decode with
+ * rvr_wire_get_msg_tail. */
+bool rvr_wire_msg_tail(const uint8_t *p, size_t have, size_t total, size_t min, size_t *off);
+/* Decodes such a MSG from its first `off` bytes (p) and the value's data
+ * (tail, tail_len bytes, malloc'ed with one more byte): on RVR_OK the packet
+ * owns tail; otherwise the caller still does.  As rvr_wire_get_msg. */
+rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, size_t tail_len,
+                                 const rvr_wire_limits *lim, rvr_wire_msg *hdr, rvr_packet **out);
+
 /* Decodes a MSG payload.  *out gets a new packet (src, tag, attributes) the
  * caller owns; hdr gets src, dst, schema and the body (pointing into p).
  * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
@@ -92,10 +120,24 @@ typedef struct rvr_wire_hello {
     uint32_t status;             /* the acceptor's answer (RVR_HELLO_*) */
     char reason[200];
     uint64_t max_frame;          /* largest payload the sender accepts */
+    bool has_nonce;              /* the sender has a cluster secret: auth_nonce follows */
+    uint8_t auth_nonce[32];      /* its challenge (field 7) */
 } rvr_wire_hello;
 
 rvr_status rvr_wire_put_hello(rvr_buf *out, const rvr_wire_hello *h);
 rvr_status rvr_wire_get_hello(const uint8_t *p, size_t n, rvr_wire_hello *h);
+
+/* ---- AUTH (docs/protocol.md, "Authentication") ---- */
+
+typedef struct rvr_wire_auth {
+    bool has_proof;
+    uint8_t proof[32];           /* HMAC-SHA256 proof (auth.h) */
+    uint32_t status;             /* 0: a proof; 1: refused (reason says why) */
+    char reason[200];
+} rvr_wire_auth;
+
+rvr_status rvr_wire_put_auth(rvr_buf *out, const rvr_wire_auth *a);
+rvr_status rvr_wire_get_auth(const uint8_t *p, size_t n, rvr_wire_auth *a);
 
 /* ---- WHOIS, WHOIS_REPLY, BYE ---- */
 

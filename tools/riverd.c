@@ -1,11 +1,14 @@
 /* riverd — the River VM daemon.
  *
- * A VM that stays up and hosts VRs sent to it (deployment arrives with
- * issue 5; until then it is a VM other VMs can connect and talk to).  It
+ * A VM that stays up and hosts VRs sent to it: a program that deploys to
+ * riverd and finds it without its VR types sends its own executable
+ * (only over connections authenticated by the cluster secret), which
+ * riverd verifies, caches and runs as a child VM process (hosting.c,
+ * docs/deploy.md); the child stops when riverd does.  It
  * runs in the foreground and logs to stderr ("river: LEVEL: ..." lines;
  * --log-level, default info).  Options are those of every River VM:
  * --port, --bind, --peer (repeatable), --label k=v (repeatable),
- * --max-vrs, --max-frame, --log-level; see riverd --help.
+ * --max-vrs, --max-frame, --secret-file, --log-level; see riverd --help.
  *
  * SIGTERM or SIGINT stops it gracefully: its VRs are told to stop (their
  * mailboxes close), the VMs connected to it receive a BYE after what was
@@ -16,6 +19,7 @@
 
 #include <river/river.h>
 
+#include "deploy_impl.h"
 #include "log.h"
 
 static sigset_t stop_signals;
@@ -47,5 +51,6 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
     rvr_log_threshold = RVR_LOG_INFO;   /* a daemon tells what it does; RIVER_LOG/--log-level override */
+    rvr_deploy_enable_hosting();        /* runs programs pushed to it, as child VMs */
     return rvr_main(argc, argv, &daemon_type);
 }

@@ -16,11 +16,18 @@
  *                    3, which fills the square evenly and converges much
  *                    faster than random points.
  *
- * Deployment: for now every worker goes to the local VM (pi_Worker_deploy
- * with a NULL VM), i.e. threads of this process — River's embedded
- * default, so the example runs anywhere.
+ * Deployment: --workers Workers run on this VM, as threads of this process
+ * (River's embedded default, so the example runs anywhere).  The master
+ * also looks for other VMs for --discover_ms (multicast on the LAN, --peer
+ * and RIVER_PEERS seeds; 0: don't), allocates those that are available
+ * and deploys --per_vm Workers on each: the Worker type is this program's
+ * own, so a VM running pi hosts them as threads, and a bare riverd
+ * receives this program (with a cluster secret: RIVER_SECRET_FILE) and
+ * runs it as a child VM.  The report gives every worker's, every VM's and
+ * every host's share (the host comes from the open-ended Result).
  *
- *   ./pi --workers=8 --samples=100000000 [--exact]
+ *   ./pi --workers=8 --samples=100000000 [--exact] [--per_vm=2] [--discover_ms=1000]
+ *   RIVER_SECRET_FILE=key ./pi --peer=host:port ...     (seed peers: see docs/discovery.md)
  */
 #include <inttypes.h>
 #include <math.h>
@@ -149,7 +156,15 @@ typedef struct worker_info {
     uint64_t samples;
     uint64_t chunks;
     int host;                            /* index into hosts[], -1 until it reports */
+    size_t vm;                           /* index into vms[]: where it was deployed */
 } worker_info;
+
+typedef struct vm_share {
+    rvr_uuid id;                         /* nil: this VM */
+    char *addr;
+    uint64_t samples;
+    uint32_t workers;
+} vm_share;
 
 typedef struct host_info {
     char *name;
@@ -163,6 +178,9 @@ typedef struct master {
     worker_info *w;
     host_info *hosts;
     size_t nhosts;
+    vm_share *vms;
+    size_t nvms;
+    size_t nworkers;                     /* deployed */
     uint64_t nchunks, next_chunk, chunk_base, chunk_extra;
 } master;
 
@@ -217,7 +235,7 @@ static long sender_of(const master *m, const pi_Result *r)
     const rvr_value *v = r->extra != NULL ? rvr_map_get(r->extra, "worker") : NULL;
     if (v == NULL || v->type != RVR_T_UUID)
         return -1;
-    for (size_t k = 0; k < m->args->workers; k++)
+    for (size_t k = 0; k < m->nworkers; k++)
         if (rvr_uuid_eq(&m->w[k].id, &v->as.uuid))
             return (long)k;
     return -1;
@@ -229,9 +247,9 @@ static void report(const master *m, uint64_t inside, uint64_t total)
     printf("pi = %.10f  error = %.3e  (%" PRIu64 " samples, %s, %" PRIu32 " workers, %" PRIu64
            " chunks)\n",
            pi, fabs(pi - M_PI), total, m->args->exact ? "Halton points" : "random points",
-           m->args->workers, m->nchunks);
-    if (m->args->workers <= 64) {
-        for (size_t k = 0; k < m->args->workers; k++) {
+           (uint32_t)m->nworkers, m->nchunks);
+    if (m->nworkers <= 64) {
+        for (size_t k = 0; k < m->nworkers; k++) {
             char id[RVR_UUID_STRLEN];
             const worker_info *w = &m->w[k];
             printf("  worker %-3zu %s on %-20s %12" PRIu64 " samples %5.1f%% (%" PRIu64
@@ -241,7 +259,14 @@ static void report(const master *m, uint64_t inside, uint64_t total)
                    w->chunks);
         }
     } else {
-        printf("  (per-worker shares omitted for %" PRIu32 " workers)\n", m->args->workers);
+        printf("  (per-worker shares omitted for %zu workers)\n", m->nworkers);
+    }
+    for (size_t i = 0; i < m->nvms; i++) {
+        char id[RVR_UUID_STRLEN];
+        const vm_share *v = &m->vms[i];
+        printf("  vm   %-36s %-21s %12" PRIu64 " samples %5.1f%% (%" PRIu32 " workers)\n",
+               i == 0 ? "(this VM: threads)" : rvr_uuid_str(&v->id, id), v->addr ? v->addr : "-",
+               v->samples, total ? 100.0 * (double)v->samples / (double)total : 0.0, v->workers);
     }
     for (size_t i = 0; i < m->nhosts; i++)
         printf("  host %-25s %12" PRIu64 " samples %5.1f%% (%" PRIu32 " workers)\n",
@@ -250,36 +275,108 @@ static void report(const master *m, uint64_t inside, uint64_t total)
                m->hosts[i].workers);
 }
 
+/* Finds the other VMs (discovery: --peer, RIVER_PEERS, multicast), allocates
+ * them and deploys per_vm workers on each; this VM is vms[0].  A VM that
+ * cannot take workers is skipped with a warning. */
+static void spread(master *m, rvr_uuid *vmids, size_t *nvm)
+{
+    *nvm = 0;
+    if (m->args->discover_ms == 0 || m->args->per_vm == 0)
+        return;
+    rvr_vm_filter *f = rvr_vm_filter_new();
+    rvr_vm_info *found = NULL;
+    size_t n = 0;
+    if (f == NULL || rvr_vm_filter_eq_str(f, "status", "available") != RVR_OK ||
+        rvr_discover(m->self, f, (int)m->args->discover_ms, &found, &n) != RVR_OK)
+        n = 0;
+    rvr_vm_filter_free(f);
+    /* Not this VM: its workers are the --workers threads. */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rvr_uuid_eq(&found[i].uuid, rvr_vm_id(m->self))) {
+            free(found[i].address);            /* (rvr_vm_info_free frees the array too) */
+            rvr_map_free(found[i].attrs);
+            continue;
+        }
+        found[k++] = found[i];
+    }
+    n = k;
+    size_t ngot = 0;
+    if (n > 0 && rvr_allocate(m->self, found, n, n, vmids, &ngot) != RVR_OK)
+        ngot = 0;
+    for (size_t i = 0; i < ngot; i++) {
+        const char *addr = NULL;
+        for (size_t j = 0; j < n; j++)
+            if (rvr_uuid_eq(&found[j].uuid, &vmids[i]))
+                addr = found[j].address;
+        vm_share *v = &m->vms[m->nvms];
+        *v = (vm_share){ .id = vmids[i], .addr = addr ? strdup(addr) : NULL };
+        for (uint32_t j = 0; j < m->args->per_vm; j++) {
+            worker_info *w = &m->w[m->nworkers];
+            rvr_status st = pi_Worker_deploy(m->self, &vmids[i], NULL, &w->id);
+            if (st != RVR_OK) {
+                char id[RVR_UUID_STRLEN];
+                fprintf(stderr, "pi: cannot deploy a worker on VM %s (%s): %s; skipping it\n",
+                        rvr_uuid_str(&vmids[i], id), addr ? addr : "?", rvr_strerror(st));
+                break;
+            }
+            w->host = -1;
+            w->vm = m->nvms;
+            v->workers++;
+            m->nworkers++;
+        }
+        if (v->workers > 0)
+            m->nvms++;
+        else
+            free(v->addr);
+    }
+    *nvm = ngot;
+    rvr_vm_info_free(found, n);
+}
+
 int pi_Master_main(rvr_vr *self, const pi_Master_args *args)
 {
-    if (args->workers == 0 || args->workers > MAX_WORKERS || args->samples == 0) {
-        fprintf(stderr, "pi: need 1..%d workers and at least one sample\n", MAX_WORKERS);
+    if (args->workers > MAX_WORKERS || args->per_vm > MAX_WORKERS || args->samples == 0) {
+        fprintf(stderr, "pi: need 0..%d workers per VM and at least one sample\n", MAX_WORKERS);
         return 2;
     }
     master m = { .self = self, .args = args };
-    m.w = calloc(args->workers, sizeof *m.w);
-    if (m.w == NULL) {
+    /* Room for this VM's workers and per_vm on up to RVR_DISC_MAX_RESULTS VMs. */
+    size_t cap = args->workers + (size_t)args->per_vm * RVR_DISC_MAX_RESULTS;
+    m.w = calloc(cap, sizeof *m.w);
+    m.vms = calloc(RVR_DISC_MAX_RESULTS + 1, sizeof *m.vms);
+    rvr_uuid *vmids = calloc(RVR_DISC_MAX_RESULTS, sizeof *vmids);
+    if (m.w == NULL || m.vms == NULL || vmids == NULL) {
         fprintf(stderr, "pi: out of memory\n");
+        free(m.w), free(m.vms), free(vmids);
         return 1;
     }
-    uint64_t want = (uint64_t)args->workers * CHUNKS_PER_WORKER;
+    int rc = 0;
+    rvr_status st = RVR_OK;
+    /* This VM first: --workers threads of this process (the embedded default). */
+    m.nvms = 1;
+    for (; m.nworkers < args->workers; m.nworkers++) {
+        m.w[m.nworkers].host = -1;
+        if ((st = pi_Worker_deploy(self, NULL, NULL, &m.w[m.nworkers].id)) != RVR_OK) {
+            fprintf(stderr, "pi: cannot deploy worker %zu: %s\n", m.nworkers, rvr_strerror(st));
+            rc = 1;
+            break;
+        }
+        m.vms[0].workers++;
+    }
+    size_t nalloc = 0;
+    if (rc == 0)
+        spread(&m, vmids, &nalloc);
+    if (rc == 0 && m.nworkers == 0) {
+        fprintf(stderr, "pi: no workers: give --workers or make other VMs reachable\n");
+        rc = 2;
+    }
+    size_t started = m.nworkers;
+    uint64_t want = (uint64_t)(started ? started : 1) * CHUNKS_PER_WORKER;
     m.nchunks = args->samples < want ? args->samples : want;
     m.chunk_base = args->samples / m.nchunks;
     m.chunk_extra = args->samples % m.nchunks;
 
-    int rc = 0;
-    rvr_status st = RVR_OK;
-    size_t started = 0;
-    /* Deploy the workers.  NULL VM: this VM, so they are threads of this
-     * process (the embedded default). */
-    for (; started < args->workers; started++) {
-        m.w[started].host = -1;
-        if ((st = pi_Worker_deploy(self, NULL, NULL, &m.w[started].id)) != RVR_OK) {
-            fprintf(stderr, "pi: cannot deploy worker %zu: %s\n", started, rvr_strerror(st));
-            rc = 1;
-            break;
-        }
-    }
     /* First round: every worker gets a chunk (or, with fewer chunks than
      * workers, its stop message). */
     uint64_t outstanding = 0;
@@ -309,6 +406,7 @@ int pi_Master_main(rvr_vr *self, const pi_Master_args *args)
         total += r.samples;
         worker_info *w = &m.w[k];
         w->samples += r.samples;
+        m.vms[w->vm].samples += r.samples;
         if (w->host < 0) {
             w->host = host_index(&m, hv != NULL && hv->type == RVR_T_STRING ? hv->as.str.ptr : "?");
             if (w->host >= 0)
@@ -330,7 +428,13 @@ int pi_Master_main(rvr_vr *self, const pi_Master_args *args)
     }
     for (size_t i = 0; i < m.nhosts; i++)
         free(m.hosts[i].name);
+    for (size_t i = 0; i < m.nvms; i++)
+        free(m.vms[i].addr);
+    for (size_t i = 0; i < nalloc; i++)
+        (void)rvr_release(self, &vmids[i]);   /* also done when this VR returns */
     free(m.hosts);
+    free(m.vms);
+    free(vmids);
     free(m.w);
     return rc;
 }

@@ -17,8 +17,13 @@
  *
  * A word is a run of ASCII letters and digits and of bytes >= 0x80, so
  * UTF-8 words stay whole; ASCII letters are lowered.  With no FILE, or
- * FILE "-", standard input is read.  All VRs are deployed to the local VM
- * (threads of this process: River's embedded default).
+ * FILE "-", standard input is read.  The VRs are deployed to the local VM
+ * (threads of this process: River's embedded default) unless
+ * --discover_ms=MS finds other VMs (--peer/RIVER_PEERS seeds, multicast):
+ * those that are available are allocated and the Reducers and Mappers are
+ * spread round-robin over this VM and them (a bare riverd receives this
+ * program, with a shared cluster secret: RIVER_SECRET_FILE).  Only the
+ * Master reads the files.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -333,6 +338,31 @@ static int print_result(const wordcount_Master_args *a, word_table *all, uint64_
     return 0;
 }
 
+/* The other available VMs, allocated; *out malloc'ed (may be NULL). */
+static size_t other_vms(rvr_vr *self, uint32_t ms, rvr_uuid **out)
+{
+    *out = NULL;
+    rvr_vm_filter *f = rvr_vm_filter_new();
+    rvr_vm_info *found = NULL;
+    size_t n = 0, k = 0, got = 0;
+    if (f != NULL && rvr_vm_filter_eq_str(f, "status", "available") == RVR_OK &&
+        rvr_discover(self, f, (int)ms, &found, &n) == RVR_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!rvr_uuid_eq(&found[i].uuid, rvr_vm_id(self)))
+                found[k++] = found[i];
+            else {
+                free(found[i].address);
+                rvr_map_free(found[i].attrs);
+            }
+        if (k > 0 && (*out = calloc(k, sizeof **out)) != NULL &&
+            rvr_allocate(self, found, k, k, *out, &got) != RVR_OK)
+            got = 0;
+    }
+    rvr_vm_filter_free(f);
+    rvr_vm_info_free(found, k);
+    return got;
+}
+
 int wordcount_Master_main(rvr_vr *self, const wordcount_Master_args *args)
 {
     if (args->mappers == 0 || args->mappers > 1000 || args->reducers == 0 ||
@@ -351,19 +381,27 @@ int wordcount_Master_main(rvr_vr *self, const wordcount_Master_args *args)
     r.in_flight = calloc(M, sizeof *r.in_flight);
     int rc = 0;
     rvr_status st = RVR_OK;
+    rvr_uuid *vms = NULL;
+    size_t nvms = 0;
     if (reducers == NULL || r.mappers == NULL || r.sent == NULL || r.in_flight == NULL) {
         fprintf(stderr, "wordcount: out of memory\n");
         rc = 1;
         goto out;
     }
-    /* Reducers first: the Plan names them.  NULL VM: this VM. */
+    /* Where the VRs go, round-robin: this VM (NULL), then the others. */
+    nvms = args->discover_ms > 0 ? other_vms(self, args->discover_ms, &vms) : 0;
+    if (nvms > 0)
+        fprintf(stderr, "wordcount: spreading %" PRIu32 " mappers and %" PRIu32 " reducers "
+                "over this VM and %zu more\n", M, R, nvms);
+#define WHERE(i) ((i) % (nvms + 1) == 0 ? NULL : &vms[(i) % (nvms + 1) - 1])
+    /* Reducers first: the Plan names them. */
     for (uint32_t i = 0; i < R && st == RVR_OK; i++) {
         wordcount_Reducer_args ra = { .mappers = M, .top = args->top };
-        st = wordcount_Reducer_deploy(self, NULL, &ra, &reducers[i]);
+        st = wordcount_Reducer_deploy(self, WHERE(i), &ra, &reducers[i]);
     }
     for (uint32_t i = 0; i < M && st == RVR_OK; i++) {
         wordcount_Mapper_args ma = { .index = i };
-        if ((st = wordcount_Mapper_deploy(self, NULL, &ma, &r.mappers[i])) != RVR_OK)
+        if ((st = wordcount_Mapper_deploy(self, WHERE(R + i), &ma, &r.mappers[i])) != RVR_OK)
             break;
         wordcount_Plan plan;
         wordcount_Plan_init(&plan);
@@ -449,6 +487,7 @@ out:
     if (r.in.f != NULL && r.in.f != stdin)
         fclose(r.in.f);
     free(r.in.buf);
+    free(vms);   /* released when this VR returns */
     free(reducers);
     free(r.mappers);
     free(r.sent);

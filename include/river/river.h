@@ -4,7 +4,8 @@
  *   uuid.h    UUIDs                       packet.h  dynamic messages (SFM)
  *   match.h   selective-receive matches   vr.h      VMs, VRs, send, recv
  *   codec.h   protobuf of values          discover.h  finding VMs
- *   net.h     VMs on the network (addresses, peers, undeliverable notices) */
+ *   net.h     VMs on the network (addresses, peers, undeliverable notices)
+ *   deploy.h  allocating VMs, deploying VRs onto them */
 #ifndef RIVER_RIVER_H
 #define RIVER_RIVER_H
 
@@ -19,5 +20,6 @@
 #include <river/schema.h>
 #include <river/net.h>
 #include <river/discover.h>
+#include <river/deploy.h>
 
 #endif

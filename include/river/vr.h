@@ -102,11 +102,14 @@ rvr_status rvr_list_vrs(rvr_vr *self, rvr_uuid **out, size_t *n);
 
 /* ---- spawning ---- */
 
-/* Starts a VR of `type` on the VM `vm` (NULL or this VM's id: the local VM;
- * remote VMs come with deployment) with a copy of `args` (NULL: the type's
- * defaults).  The caller becomes its parent.  Its UUID is stored in *out_id
- * when out_id is not NULL.  RVR_ENOTFOUND for an unknown VM, RVR_ECLOSED
- * when stopping, RVR_ESYS when no thread can be created. */
+/* Starts a VR of `type` on the VM `vm` (NULL or this VM's id: the local VM,
+ * a thread; another VM: deployed there, see river/deploy.h — the arguments
+ * travel by name, and a riverd without the type gets this program) with a
+ * copy of `args` (NULL: the type's defaults).  The caller becomes its
+ * parent.  Its UUID is stored in *out_id when out_id is not NULL.
+ * RVR_ENOTFOUND for an unknown or unreachable VM or one that cannot get
+ * the type, RVR_EINVAL for an arch mismatch, RVR_ECLOSED when stopping,
+ * RVR_ESYS when no thread can be created. */
 rvr_status rvr_spawn(rvr_vr *self, const rvr_uuid *vm, const rvr_vr_type *type,
                      const void *args, rvr_uuid *out_id);
 
