@@ -10,7 +10,11 @@
  * thread and appends it to the peer's queue; the queue is written with
  * writev by whichever thread finds it idle (see transport_impl.h), so a
  * send never waits for the network except when the queue is over
- * cfg.max_queue bytes (back-pressure).
+ * cfg.max_queue bytes (back-pressure).  A send that closely follows the
+ * previous one is batched with those after it (sendq.c); the data of large
+ * string and bytes attributes goes to writev from the packet itself, and a
+ * receiver reads a large trailing value straight into the buffer its packet
+ * then keeps (no copies in user space).
  *
  * A typed packet (rvr_send_typed) goes as its schema's protobuf body; the
  * writer puts a SCHEMA frame before the first one of each type on each

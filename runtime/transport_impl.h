@@ -20,7 +20,10 @@
  *     queued frames, drops the lock, writev()s them, and loops while more
  *     arrived (write combining).  On EAGAIN the peer is marked `blocked`
  *     and the I/O thread finishes the job when the socket is writable.
- *     No lock is held across a syscall.
+ *     Back-to-back sends are coalesced: appended without writing, the
+ *     peer `armed`, and written by the first of the batch size, the I/O
+ *     thread's next round (woken through wakefd) or a VR about to wait
+ *     (rvr_net_flush; see sendq.c).  No lock is held across a syscall.
  *   - A writer holds a reference on the connection, so the fd cannot be
  *     closed (and its number reused) under it; the I/O thread only
  *     shutdown()s a failed socket and the last reference closes it.

@@ -13,16 +13,32 @@
  * SIGTERM or SIGINT stops it gracefully: its VRs are told to stop (their
  * mailboxes close), the VMs connected to it receive a BYE after what was
  * queued for them, and it exits with status 0. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <river/river.h>
 
 #include "deploy_impl.h"
 #include "log.h"
 
-static sigset_t stop_signals;
+/* SIGTERM and SIGINT are caught by a handler that writes the signal number
+ * into a pipe, and the daemon VR reads it.  (Not sigwait(): a thread that a
+ * library or a sanitizer starts before main has them unblocked, and the
+ * default action would kill the daemon without a clean stop.) */
+static int stop_pipe[2] = { -1, -1 };
+
+static void on_stop_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t r = write(stop_pipe[1], &b, 1);
+    (void)r;
+    errno = saved;
+}
 
 static int daemon_main(rvr_vr *self, const void *args)
 {
@@ -33,8 +49,11 @@ static int daemon_main(rvr_vr *self, const void *args)
     /* Always printed: operators and scripts need the address (--port 0). */
     fprintf(stderr, "riverd: VM %s listening on %s\n", rvr_uuid_str(rvr_vm_id(self), id), addr);
     fflush(stderr);
-    int sig = 0;
-    if (sigwait(&stop_signals, &sig) != 0)
+    unsigned char sig = 0;
+    ssize_t r;
+    while ((r = read(stop_pipe[0], &sig, 1)) < 0 && errno == EINTR)
+        ;
+    if (r != 1)
         return 1;
     RVR_LOG(RVR_LOG_INFO, "riverd: %s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     return 0;
@@ -44,11 +63,17 @@ static RVR_VR_TYPE_NOARGS(daemon_type, "river.Daemon", daemon_main);
 
 int main(int argc, char **argv)
 {
-    /* Blocked before any thread starts, so only sigwait() sees them. */
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    if (pipe2(stop_pipe, O_CLOEXEC) != 0) {
+        perror("riverd: pipe");
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     rvr_log_threshold = RVR_LOG_INFO;   /* a daemon tells what it does; RIVER_LOG/--log-level override */
     rvr_deploy_enable_hosting();        /* runs programs pushed to it, as child VMs */

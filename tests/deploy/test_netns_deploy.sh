@@ -40,19 +40,22 @@ ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
+# "ip -n NS" and "ip netns exec" remount / and /sys, which fails where / is
+# not a mount point (a chroot); nsenter only switches the network namespace.
+nsip() { local n=$1; shift; nsenter --net=/run/netns/"$n" ip "$@"; }
 for n in $NS; do
     ip netns add "$n" || { echo "SKIP: cannot create network namespaces"; exit 77; }
-    ip -n "$n" link set lo up
+    nsip "$n" link set lo up
 done
-ip -n "${P}br" link add br0 type bridge
-ip -n "${P}br" link set br0 up
+nsip "${P}br" link add br0 type bridge
+nsip "${P}br" link set br0 up
 i=0
 for h in a b c d; do
     i=$((i + 1))
-    ip -n "${P}br" link add "p$h" type veth peer name eth0 netns "${P}$h"
-    ip -n "${P}br" link set "p$h" master br0 up
-    ip -n "${P}$h" addr add "10.79.0.$i/24" dev eth0
-    ip -n "${P}$h" link set eth0 up
+    nsip "${P}br" link add "p$h" type veth peer name eth0 netns "${P}$h"
+    nsip "${P}br" link set "p$h" master br0 up
+    nsip "${P}$h" addr add "10.79.0.$i/24" dev eth0
+    nsip "${P}$h" link set eth0 up
 done
 # nsenter, not "ip netns exec" (which remounts / and fails in a chroot).
 on() { local h=$1; shift; nsenter --net=/run/netns/"${P}$h" "$@"; }
