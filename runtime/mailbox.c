@@ -27,6 +27,8 @@ enum { BY_ARRIVAL, BY_TAG, BY_SRC };
 #define SPIN_MAX_NS 200000u
 #define SPIN_START_NS 50000u
 #define SPIN_PURE_NS 3000u
+#define SPIN_PROBE_EVERY 8u
+#define SPIN_PROBE_NS 100000u
 /* With a poller: spin at most this long before polling (a wake-up through
  * the socket costs less than a spinning thread taking the core the sender
  * needs), and poll at most POLL_NS before parking; one epoll_wait lasts at
@@ -332,8 +334,16 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
 static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
 {
     uint64_t start = rvr_now_ns(), now = start;
-    uint64_t until = start + (mb->poller.ctx != NULL && mb->spin_ns > SPIN_POLLER_NS ? SPIN_POLLER_NS
-                                                                                    : mb->spin_ns);
+    uint64_t budget = mb->poller.ctx != NULL && mb->spin_ns > SPIN_POLLER_NS ? SPIN_POLLER_NS
+                                                                             : mb->spin_ns;
+    /* Two threads that both park wake each other through the kernel, and
+     * then neither's short spin ever sees the other's reply in time: every
+     * SPIN_PROBE_EVERY-th wait spins long enough to catch a reply that is
+     * delayed by a wake-up, so such a pair can get back to spinning. */
+    bool probe = (++mb->spin_waits % SPIN_PROBE_EVERY) == 0 && budget < SPIN_PROBE_NS;
+    if (probe)
+        budget = SPIN_PROBE_NS;
+    uint64_t until = start + budget;
     if (deadline != 0 && deadline < until)
         until = deadline;
     for (unsigned i = 1;; i++) {
@@ -354,7 +364,8 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
             rvr_cpu_relax();
         }
     }
-    mb->spin_ns = mb->spin_ns / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : mb->spin_ns / 2;
+    if (!probe)
+        mb->spin_ns = mb->spin_ns / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : mb->spin_ns / 2;
     return false;
 }
 

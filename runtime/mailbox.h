@@ -45,6 +45,7 @@ typedef struct rvr_mailbox {
     int waiting;              /* takers parked on cond */
     mb_index tags, srcs;
     uint32_t spin_ns;         /* current spin budget */
+    uint32_t spin_waits;      /* waits so far (every few probe longer) */
     rvr_mb_poller poller;     /* set by the owner only (rvr_mailbox_set_poller) */
     bool polling;             /* the taker is polling: pushes poke it (lock) */
 } rvr_mailbox;
