@@ -69,6 +69,13 @@ static rvr_status add_peer(rvr_disc_opts *o, const char *p)
 
 rvr_status rvr_disc_options(int *argc, char **argv, rvr_disc_opts *o, FILE *err)
 {
+    return rvr_disc_options_except(argc, argv, o, err, NULL, NULL);
+}
+
+rvr_status rvr_disc_options_except(int *argc, char **argv, rvr_disc_opts *o, FILE *err,
+                                   bool (*is_program_opt)(const char *name, size_t len, void *ctx),
+                                   void *ctx)
+{
     memset(o, 0, sizeof *o);
     const char *prog = *argc > 0 ? argv[0] : "river";
     int out = *argc > 0 ? 1 : 0;
@@ -80,6 +87,11 @@ rvr_status rvr_disc_options(int *argc, char **argv, rvr_disc_opts *o, FILE *err)
             while (i < *argc)
                 argv[out++] = argv[i++];   /* the rest belongs to the program */
             break;
+        }
+        if (is_program_opt != NULL && strncmp(argv[i], "--", 2) == 0 &&
+            is_program_opt(argv[i] + 2, strcspn(argv[i] + 2, "="), ctx)) {
+            argv[out++] = argv[i++];   /* the program declares this option itself */
+            continue;
         }
         if (opt(argv, i, *argc, "--mcast-group", &val, &used)) {
             what = "--mcast-group";

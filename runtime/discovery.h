@@ -67,6 +67,11 @@ typedef struct rvr_disc_opts {
 } rvr_disc_opts;
 
 rvr_status rvr_disc_options(int *argc, char **argv, rvr_disc_opts *o, FILE *err);
+/* The same, leaving alone the options for which is_program_opt(name, len,
+ * ctx) is true (a VR parameter named like one of these options wins). */
+rvr_status rvr_disc_options_except(int *argc, char **argv, rvr_disc_opts *o, FILE *err,
+                                   bool (*is_program_opt)(const char *name, size_t len, void *ctx),
+                                   void *ctx);
 void rvr_disc_opts_free(rvr_disc_opts *o);
 
 #endif

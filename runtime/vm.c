@@ -403,6 +403,16 @@ static rvr_status vm_secret(rvr_vm *vm, const char *prog, const char *path)
     return RVR_OK;
 }
 
+/* Does the VR type declare a parameter of this name?  Then --name is its. */
+static bool is_vr_param(const char *name, size_t len, void *ctx)
+{
+    const rvr_vr_type *t = ctx;
+    for (size_t i = 0; i < t->nargs; i++)
+        if (strlen(t->args[i].name) == len && strncmp(t->args[i].name, name, len) == 0)
+            return true;
+    return false;
+}
+
 int rvr_main(int argc, char **argv, const rvr_vr_type *type)
 {
     const char *prog = argc > 0 && argv != NULL && argv[0] != NULL ? argv[0] : "river";
@@ -435,7 +445,9 @@ int rvr_main(int argc, char **argv, const rvr_vr_type *type)
     if (argv0 != NULL)
         argv[0] = (char *)prog;
     /* --peer, --label and the multicast options first (they leave argv). */
-    rvr_status pst = argv != NULL ? rvr_disc_options(&argc, argv, &dopts, stderr) : RVR_OK;
+    rvr_status pst = argv != NULL ? rvr_disc_options_except(&argc, argv, &dopts, stderr,
+                                                            is_vr_param, (void *)type)
+                                  : RVR_OK;
     if (argv == NULL)
         memset(&dopts, 0, sizeof dopts);
     if (pst == RVR_OK && (pst = rvr_args_parse(type, argc, argv, &args, &common, stderr)) != RVR_OK)

@@ -596,8 +596,9 @@ typedef struct opts_args {
     float f;
     double ratio;
     char *name;
+    char *label;   /* named like a VM option (--label k=v): the VR's own wins */
 } opts_args;
-static const opts_args opts_defaults = { false, 4, 10, -1, 0, 1.5f, 0.25, "world" };
+static const opts_args opts_defaults = { false, 4, 10, -1, 0, 1.5f, 0.25, "world", "none" };
 static const rvr_arg_desc opts_descs[] = {
     { "verbose", RVR_ARG_BOOL, offsetof(opts_args, verbose), "false", "say more" },
     { "count", RVR_ARG_UINT32, offsetof(opts_args, count), "4", "how many" },
@@ -607,6 +608,7 @@ static const rvr_arg_desc opts_descs[] = {
     { "f", RVR_ARG_FLOAT, offsetof(opts_args, f), "1.5", NULL },
     { "ratio", RVR_ARG_DOUBLE, offsetof(opts_args, ratio), "0.25", NULL },
     { "name", RVR_ARG_STRING, offsetof(opts_args, name), "world", "who to greet" },
+    { "label", RVR_ARG_STRING, offsetof(opts_args, label), "none", NULL },
 };
 
 /* Prints the arguments it got and returns --status. */
@@ -618,6 +620,7 @@ static int opts_main(rvr_vr *self, const void *args)
            " status=%" PRId32 " f=%g ratio=%g name=%s\n",
            (int)a->verbose, a->count, a->big, a->neg, a->status, (double)a->f, a->ratio,
            a->name != NULL ? a->name : "(null)");
+    printf("LABEL %s\n", a->label != NULL ? a->label : "(null)");
     fflush(stdout);
     return a->status;
 }
@@ -754,6 +757,11 @@ static const argv_case argv_cases[] = {
     { { "--bogus", NULL }, 2, NULL, "bogus" },
     { { "--count=1", "stray", NULL }, 2, NULL, "stray" },
     { { "--log-level=loud", NULL }, 2, NULL, "log-level" },
+    /* a VR parameter named like a VM option (--label) is the VR's; --peer
+     * still goes to the VM */
+    { { "--label=rack1", NULL }, 0, "LABEL rack1\n", NULL },
+    { { "--label", "r2", "--peer", "127.0.0.1:9", NULL }, 0, "LABEL r2\n", NULL },
+    { { NULL }, 0, "LABEL none\n", NULL },
     /* --help: exit 0, the VR never runs */
     { { "--help", NULL }, 0, NULL, NULL },
     { { "--count=7", "--help", NULL }, 0, NULL, NULL },
