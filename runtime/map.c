@@ -8,7 +8,14 @@
  *
  * Removal shifts the later entries down to keep the order, so it is O(n);
  * the index is patched in place (backward-shift deletion, then renumbering)
- * rather than rebuilt. */
+ * rather than rebuilt.
+ *
+ * A packet's attribute map has inline storage in the packet's own block
+ * (rvr_map_init_inline): its first entries, and keys and short strings and
+ * bytes bump-allocated after them, so that building or decoding a small
+ * packet calls no allocator.  Whatever lives there is recognised by its
+ * address and never freed on its own; a replaced value's room is simply
+ * not reused. */
 #include <river/value.h>
 
 #include <stdlib.h>
@@ -18,10 +25,57 @@
 
 #define MAP_SMALL      8   /* up to this many entries: no index */
 #define MAP_FIRST_CAP  4
+#define STORE_BLOB_MAX 1024   /* longer values always get their own allocation */
 
 void rvr_map_init(rvr_map *m)
 {
     memset(m, 0, sizeof *m);
+}
+
+void rvr_map_init_inline(rvr_map *m, void *buf, size_t size, uint32_t entries)
+{
+    rvr_map_init(m);
+    m->entries = buf;
+    m->cap = entries;
+    m->store_lo = buf;
+    m->store_next = (char *)buf + (size_t)entries * sizeof(rvr_map_entry);
+    m->store_hi = (char *)buf + size;
+}
+
+static bool in_store(const rvr_map *m, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    return a >= (uintptr_t)m->store_lo && a < (uintptr_t)m->store_hi;
+}
+
+/* n bytes of inline storage, or NULL when it has no room. */
+static char *store_take(rvr_map *m, size_t n)
+{
+    if (m->store_next == NULL || (size_t)(m->store_hi - m->store_next) < n)
+        return NULL;
+    char *p = m->store_next;
+    m->store_next += n;
+    return p;
+}
+
+static bool blob_in_store(const rvr_map *m, const rvr_value *v)
+{
+    return (v->type == RVR_T_STRING && in_store(m, v->as.str.ptr)) ||
+           (v->type == RVR_T_BYTES && in_store(m, v->as.bytes.ptr));
+}
+
+static void key_free(const rvr_map *m, char *key)
+{
+    if (!in_store(m, key))
+        free(key);
+}
+
+static void val_clear(const rvr_map *m, rvr_value *v)
+{
+    if (blob_in_store(m, v))
+        memset(v, 0, sizeof *v);
+    else
+        rvr_value_clear(v);
 }
 
 void rvr_map_fini(rvr_map *m)
@@ -29,12 +83,47 @@ void rvr_map_fini(rvr_map *m)
     if (m == NULL)
         return;
     for (uint32_t i = 0; i < m->len; i++) {
-        free(m->entries[i].key);
-        rvr_value_clear(&m->entries[i].val);
+        key_free(m, m->entries[i].key);
+        val_clear(m, &m->entries[i].val);
     }
-    free(m->entries);
+    if (!in_store(m, m->entries))
+        free(m->entries);
     free(m->index);
     rvr_map_init(m);
+}
+
+rvr_status rvr_map_own(rvr_map *m)
+{
+    if (m == NULL || m->store_lo == NULL)
+        return RVR_OK;
+    if (in_store(m, m->entries)) {
+        rvr_map_entry *e = malloc((size_t)(m->cap ? m->cap : 1) * sizeof *e);
+        if (e == NULL)
+            return RVR_ENOMEM;
+        memcpy(e, m->entries, (size_t)m->len * sizeof *e);
+        m->entries = e;
+    }
+    /* Entry by entry, so that a failure leaves every pointer right. */
+    for (uint32_t i = 0; i < m->len; i++) {
+        rvr_map_entry *e = &m->entries[i];
+        if (in_store(m, e->key)) {
+            char *k = malloc(e->keylen + 1);
+            if (k == NULL)
+                return RVR_ENOMEM;
+            memcpy(k, e->key, e->keylen + 1);
+            e->key = k;
+        }
+        if (blob_in_store(m, &e->val)) {
+            size_t n = e->val.as.bytes.len;
+            uint8_t *b = malloc(n + 1);
+            if (b == NULL)
+                return RVR_ENOMEM;
+            memcpy(b, e->val.as.bytes.ptr, n + 1);
+            e->val.as.bytes.ptr = b;   /* str shares the layout */
+        }
+    }
+    m->store_lo = m->store_next = m->store_hi = NULL;
+    return RVR_OK;
 }
 
 rvr_map *rvr_map_new(void)
@@ -215,9 +304,14 @@ static rvr_status map_reserve(rvr_map *m, uint32_t want)
         cap *= 2;
     if (cap > RVR_MAX_ATTRS)
         cap = RVR_MAX_ATTRS;
-    rvr_map_entry *e = realloc(m->entries, (size_t)cap * sizeof *e);
-    if (e == NULL)
+    rvr_map_entry *e;
+    if (in_store(m, m->entries)) {
+        if ((e = malloc((size_t)cap * sizeof *e)) == NULL)
+            return RVR_ENOMEM;
+        memcpy(e, m->entries, (size_t)m->len * sizeof *e);
+    } else if ((e = realloc(m->entries, (size_t)cap * sizeof *e)) == NULL) {
         return RVR_ENOMEM;
+    }
     m->entries = e;
     m->cap = cap;
     return RVR_OK;
@@ -245,7 +339,7 @@ rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_d
         /* Replace in place: the key keeps its position. */
         rvr_map_entry *e = &m->entries[pos];
         unsigned old = rvr_value_depth(&e->val);
-        rvr_value_clear(&e->val);
+        val_clear(m, &e->val);
         e->val = *v;
         memset(v, 0, sizeof *v);
         if (d >= m->depth)
@@ -268,8 +362,8 @@ rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_d
         if ((st = index_build(m, cap)) != RVR_OK)
             return st;
     }
-    char *k = malloc(keylen + 1);
-    if (k == NULL)
+    char *k = store_take(m, keylen + 1);
+    if (k == NULL && (k = malloc(keylen + 1)) == NULL)
         return RVR_ENOMEM;
     memcpy(k, key, keylen + 1);
 
@@ -285,6 +379,34 @@ rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_d
     if (d > m->depth)
         m->depth = d;
     return RVR_OK;
+}
+
+rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
+                            size_t len)
+{
+    if (m == NULL || (type != RVR_T_STRING && type != RVR_T_BYTES))
+        return RVR_EINVAL;
+    char *buf = len < STORE_BLOB_MAX ? store_take(m, len + 1) : NULL;
+    if (buf == NULL) {
+        rvr_value v;
+        rvr_status st = type == RVR_T_STRING ? rvr_value_strn(&v, data, len)
+                                             : rvr_value_bytes(&v, data, len);
+        if (st == RVR_OK && (st = rvr_map_put(m, key, &v, RVR_MAX_DEPTH)) != RVR_OK)
+            rvr_value_clear(&v);
+        return st;
+    }
+    /* The checks of rvr_value_strn/bytes; the room taken is lost on error. */
+    if (data == NULL && len > 0)
+        return RVR_EINVAL;
+    if (type == RVR_T_STRING && len > 0 && memchr(data, '\0', len) != NULL)
+        return RVR_EINVAL;
+    if (len > 0)
+        memcpy(buf, data, len);
+    buf[len] = '\0';
+    rvr_value v = { .type = type };
+    v.as.bytes.ptr = (uint8_t *)buf;   /* str shares the layout */
+    v.as.bytes.len = len;
+    return rvr_map_put(m, key, &v, RVR_MAX_DEPTH);
 }
 
 rvr_status rvr_map_set(rvr_map *m, const char *key, rvr_value *v)
@@ -309,8 +431,8 @@ rvr_status rvr_map_remove(rvr_map *m, const char *key)
         index_delete_slot(m, index_slot_of(m, pos));
     rvr_map_entry *e = &m->entries[pos];
     unsigned gone = rvr_value_depth(&e->val);
-    free(e->key);
-    rvr_value_clear(&e->val);
+    key_free(m, e->key);
+    val_clear(m, &e->val);
     memmove(e, e + 1, (size_t)(m->len - pos - 1) * sizeof *e);
     m->len--;
 

@@ -1,17 +1,27 @@
 /* packet.c — dynamic messages: a tag, a source and an attribute map.
  *
- * Cost matters here (every dynamic send allocates a packet), so a packet is
- * one allocation that also holds short tags inline; only tags of
- * PKT_TAG_INLINE bytes or more get a separate buffer.  The attribute set is
- * an rvr_map embedded in the packet. */
+ * Cost matters here (every dynamic send and every message received
+ * allocates a packet), so a packet is one pooled block (blockpool.c) that
+ * also holds a short tag and, after it, the inline storage of its attribute
+ * map: the first entries and their keys and short values (map.c).  A small
+ * packet is built, sent, decoded and freed without calling malloc; only
+ * what does not fit gets allocations of its own. */
 #include <river/packet.h>
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockpool.h"
 #include "packet_impl.h"
 
-#define PKT_TAG_INLINE 32  /* inline tag room, NUL included */
+#define PKT_TAG_INLINE 32   /* inline tag room, NUL included */
+#define PKT_ENTRIES 4       /* attributes before the entry array moves to the heap */
+#define PKT_STORE_OFF (sizeof(rvr_packet) + PKT_TAG_INLINE)
+
+_Static_assert(sizeof(rvr_packet) % 8 == 0,
+               "inline storage must stay 8-byte aligned");
+_Static_assert(PKT_STORE_OFF + PKT_ENTRIES * sizeof(rvr_map_entry) + 96 <= RVR_BLOCK_SIZE,
+               "a packet block must hold the header, the tag, the entries and some values");
 
 static char *tag_inline(const rvr_packet *p)
 {
@@ -49,12 +59,13 @@ static rvr_status tag_store(rvr_packet *p, const char *tag, size_t n)
 
 static rvr_packet *packet_alloc(void)
 {
-    rvr_packet *p = malloc(sizeof *p + PKT_TAG_INLINE);
+    rvr_packet *p = rvr_block_alloc();
     if (p == NULL)
         return NULL;
     /* Mailbox links, seq and src all start zeroed. */
     memset(p, 0, sizeof *p);
-    rvr_map_init(&p->attrs);
+    rvr_map_init_inline(&p->attrs, (char *)p + PKT_STORE_OFF, RVR_BLOCK_SIZE - PKT_STORE_OFF,
+                        PKT_ENTRIES);
     return p;
 }
 
@@ -67,7 +78,7 @@ rvr_packet *rvr_packet_new(const char *tag)
     if (p == NULL)
         return NULL;
     if (tag_store(p, tag, (size_t)n) != RVR_OK) {
-        free(p);
+        rvr_block_free(p);
         return NULL;
     }
     return p;
@@ -81,7 +92,7 @@ void rvr_packet_free(rvr_packet *p)
     rvr_map_fini(&p->attrs);
     if (p->tag != tag_inline(p))
         free(p->tag);
-    free(p);
+    rvr_block_free(p);
 }
 
 rvr_packet *rvr_packet_copy(const rvr_packet *p)
@@ -97,7 +108,7 @@ rvr_packet *rvr_packet_copy(const rvr_packet *p)
     c->src = p->src;
     c->schema = p->schema;
     if (tag_store(c, p->tag, p->tag_len) != RVR_OK) {
-        free(c);
+        rvr_block_free(c);
         return NULL;
     }
     if (rvr_map_copy_into(&c->attrs, &p->attrs) != RVR_OK) {
@@ -211,41 +222,31 @@ rvr_status rvr_packet_set_uuid(rvr_packet *p, const char *name, const rvr_uuid *
     return rvr_packet_set(p, name, &x);
 }
 
-/* Sets an allocated value, freeing it if the packet did not take it. */
-static rvr_status set_owned(rvr_packet *p, const char *name, rvr_value *x)
-{
-    rvr_status st = rvr_packet_set(p, name, x);
-    rvr_value_clear(x);  /* no-op on success */
-    return st;
-}
-
 rvr_status rvr_packet_set_str(rvr_packet *p, const char *name, const char *s)
 {
-    rvr_value x;
-    if (p == NULL)
+    if (p == NULL || s == NULL)
         return RVR_EINVAL;
-    rvr_status st = rvr_value_str(&x, s);
-    return st != RVR_OK ? st : set_owned(p, name, &x);
+    /* Bounded scan: a string past the limit is refused without reading it all. */
+    size_t len = strnlen(s, RVR_MAX_VALUE_SIZE + 1);
+    if (len > RVR_MAX_VALUE_SIZE)
+        return RVR_ELIMIT;
+    return rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
 }
 
 rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
                                size_t len)
 {
-    rvr_value x;
     if (p == NULL)
         return RVR_EINVAL;
-    rvr_status st = rvr_value_strn(&x, s, len);
-    return st != RVR_OK ? st : set_owned(p, name, &x);
+    return rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
 }
 
 rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *data,
                                 size_t len)
 {
-    rvr_value x;
     if (p == NULL)
         return RVR_EINVAL;
-    rvr_status st = rvr_value_bytes(&x, data, len);
-    return st != RVR_OK ? st : set_owned(p, name, &x);
+    return rvr_map_put_blob(&p->attrs, name, RVR_T_BYTES, data, len);
 }
 
 rvr_status rvr_packet_set_list(rvr_packet *p, const char *name, rvr_list *l)

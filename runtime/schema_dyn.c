@@ -304,7 +304,7 @@ rvr_status rvr_sdesc_decode(const rvr_sdesc *d, const uint8_t *body, size_t len,
 /* Moves every entry of src that dst lacks to dst, then empties src. */
 static rvr_status merge_into(rvr_map *dst, rvr_map *src)
 {
-    rvr_status st = RVR_OK;
+    rvr_status st = rvr_map_own(src);   /* its values move out of a packet's block */
     for (uint32_t i = 0; i < src->len && st == RVR_OK; i++) {
         rvr_map_entry *e = &src->entries[i];
         if (rvr_map_get(dst, e->key) == NULL)
@@ -330,8 +330,9 @@ static rvr_status take_extra(const rvr_schema *s, void *msg, rvr_packet *pkt)
     rvr_map **extra = (rvr_map **)((char *)msg + s->extra_offset);
     if (*extra == NULL && (*extra = rvr_map_new()) == NULL)
         return RVR_ENOMEM;
-    /* The sender's own extras win over its unknown fields, as in convert.c. */
-    rvr_status st = RVR_OK;
+    /* The sender's own extras win over its unknown fields, as in convert.c.
+     * Their values move out of the packet's block. */
+    rvr_status st = rvr_map_own(&pkt->attrs);
     for (uint32_t i = 0; i < pkt->attrs.len && st == RVR_OK; i++)
         st = rvr_map_put(*extra, pkt->attrs.entries[i].key, &pkt->attrs.entries[i].val,
                          RVR_MAX_DEPTH);

@@ -8,10 +8,13 @@
  * appended without writing: small MSG frames are copied into the queue's
  * unwritten tail frame, and the peer is "armed".  The batch goes out with
  * the first of: the queue reaching cfg.batch_bytes (that sender writes it),
- * the I/O thread's next round (armed through its eventfd, so within a few
- * microseconds), or a VR about to wait for the sockets in rvr_recv
- * (rvr_net_poll).  A send after a pause (request/response traffic) writes
- * at once, as before.  One queue per peer keeps FIFO per sender->receiver. */
+ * the I/O thread cfg.flush_ns after the batch began, or a VR about to wait
+ * for the sockets in rvr_recv (rvr_net_poll).  The I/O thread is woken
+ * (eventfd) only when it is not already watching armed peers, so a steady
+ * stream costs the sender no system call but its own writes, and the I/O
+ * thread one wake-up per cfg.flush_ns at most.  A send after a pause
+ * (request/response traffic) writes at once.  One queue per peer keeps FIFO
+ * per sender->receiver. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,28 +331,31 @@ static void wake_io(rvr_net *net)
     (void)w;   /* a full counter still wakes the thread */
 }
 
-void rvr_net_flush(rvr_net *net)
+uint64_t rvr_net_flush(rvr_net *net, bool all)
 {
     if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) ||
         !atomic_exchange(&net->flush_req, false))
-        return;
+        return 0;
+    /* Cleared before looking: a peer armed after its check finds the flag
+     * down and wakes the I/O thread. */
     peer *todo[64];
     int n = 0;
-    bool more = false;
+    uint64_t now = rvr_now_ns(), next = 0;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL; p = p->next) {
         rvr_mutex_lock(&p->q_lock);
         if (p->armed) {
-            if (n < 64)
+            uint64_t due = p->armed_ns + net->cfg.flush_ns;
+            if ((all || due <= now) && n < 64)
                 todo[n++] = p;
-            else
-                more = true;
+            else if (next == 0 || due < next)
+                next = due <= now ? now : due;
         }
         rvr_mutex_unlock(&p->q_lock);
     }
     rvr_mutex_unlock(&net->lock);
-    if (more)
-        atomic_store(&net->flush_req, true);   /* the rest next round */
+    if (next != 0)
+        atomic_store(&net->flush_req, true);   /* still watching */
     for (int i = 0; i < n; i++) {
         rvr_mutex_lock(&todo[i]->q_lock);
         if (todo[i]->armed)
@@ -357,6 +363,7 @@ void rvr_net_flush(rvr_net *net)
         else
             rvr_mutex_unlock(&todo[i]->q_lock);
     }
+    return next;
 }
 
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
@@ -396,12 +403,15 @@ void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
     }
     size_t batch = net->cfg.batch_bytes != 0 ? net->cfg.batch_bytes : (size_t)64 << 10;
     if (recent && !p->blocked && !p->writing && p->qbytes < batch) {
-        bool arm = !p->armed;   /* flushed by the I/O thread, or by rvr_net_poll */
-        p->armed = true;
+        if (!p->armed) {   /* flushed by the I/O thread, or by rvr_net_poll */
+            p->armed = true;
+            p->armed_ns = now;
+        }
         rvr_mutex_unlock(&p->q_lock);
         __atomic_store_n(&p->last_ns, now, __ATOMIC_RELAXED);
         rvr_frame_free(spare);
-        if (arm && !atomic_exchange(&net->flush_req, true))
+        if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) &&
+            !atomic_exchange(&net->flush_req, true))
             wake_io(net);
         return;
     }

@@ -1,11 +1,13 @@
 /* transport.c — see transport.h: configuration, the I/O thread, peers,
  * seeds, sending, and name resolution (WHOIS). */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 #include "control.h"
 #include "packet_impl.h"
@@ -46,6 +48,7 @@ void rvr_net_config_default(rvr_net_config *cfg)
     cfg->max_conns = env_size("RIVER_MAX_CONNS", 1024, 1, 1000000);
     cfg->coalesce_ns = (uint64_t)env_size("RIVER_COALESCE_US", 5, 0, 1000000) * 1000u;
     cfg->batch_bytes = env_size("RIVER_BATCH_BYTES", (size_t)64 << 10, 1, (size_t)64 << 20);
+    cfg->flush_ns = (uint64_t)env_size("RIVER_FLUSH_US", 100, 1, 1000000) * 1000u;
 }
 
 /* ---- peers ------------------------------------------------------------------- */
@@ -334,7 +337,7 @@ static void io_round(rvr_net *net, const struct epoll_event *evs, int n, bool vr
             rvr_conn_event(net, ptr, evs[i].events);
         }
     }
-    rvr_net_flush(net);   /* coalesced sends wait no longer than this */
+    net->flush_at = rvr_net_flush(net, false);   /* coalesced sends that are due */
     conn *again = net->again;
     net->again = NULL;
     while (again != NULL) {
@@ -367,7 +370,8 @@ static void io_round(rvr_net *net, const struct epoll_event *evs, int n, bool vr
             rvr_conn_unref(c);
         }
     }
-    if (vr && (net->again != NULL || net->dead != NULL || net->next_retry != 0)) {
+    if (vr && (net->again != NULL || net->dead != NULL || net->next_retry != 0 ||
+               net->flush_at != 0)) {
         uint64_t one = 1;   /* the I/O thread carries on */
         ssize_t w = write(net->wakefd, &one, sizeof one);
         (void)w;
@@ -378,6 +382,24 @@ static void io_round(rvr_net *net, const struct epoll_event *evs, int n, bool vr
     }
 }
 
+/* epoll_wait with a timeout in nanoseconds: coalesced sends are due within
+ * microseconds.  epoll_pwait2 (Linux 5.11) where the kernel has it, else
+ * rounded up to a millisecond. */
+static int wait_events(int ep, struct epoll_event *evs, int n, uint64_t ns)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+    static _Atomic bool no_pwait2;
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+        int r = epoll_pwait2(ep, evs, n, &ts, NULL);
+        if (r >= 0 || errno != ENOSYS)
+            return r;
+        atomic_store(&no_pwait2, true);
+    }
+#endif
+    return epoll_wait(ep, evs, n, (int)((ns + 999999u) / 1000000u));
+}
+
 static void *io_main(void *arg)
 {
     rvr_net *net = arg;
@@ -385,17 +407,19 @@ static void *io_main(void *arg)
     uint64_t stop_at = 0;
     for (;;) {
         rvr_mutex_lock(&net->io_lock);
-        uint64_t now = rvr_now_ns(), next_retry = net->next_retry;
-        int timeout = 1000;
+        uint64_t now = rvr_now_ns(), next_retry = net->next_retry, flush_at = net->flush_at;
+        uint64_t timeout = 1000000000u;
         if (net->again != NULL || net->dead != NULL)
-            timeout = net->again != NULL ? 0 : 10;
+            timeout = net->again != NULL ? 0 : 10000000u;
         else if (next_retry != 0)
-            timeout = next_retry <= now ? 0 : (int)((next_retry - now) / 1000000u) + 1;
+            timeout = next_retry <= now ? 0 : next_retry - now + 1000000u;
+        if (flush_at != 0 && (flush_at <= now || flush_at - now < timeout))
+            timeout = flush_at <= now ? 0 : flush_at - now;
         rvr_mutex_unlock(&net->io_lock);
-        if (stop_at != 0 && timeout > 10)
-            timeout = 10;
+        if (stop_at != 0 && timeout > 10000000u)
+            timeout = 10000000u;
         atomic_fetch_add(&net->poll_busy, 1);
-        int n = epoll_wait(net->ep, evs, 64, timeout);
+        int n = wait_events(net->ep, evs, 64, timeout);
         atomic_store_explicit(&net->io_active, n > 0, memory_order_relaxed);
         rvr_mutex_lock(&net->io_lock);
         io_round(net, evs, n > 0 ? n : 0, false);
@@ -428,7 +452,7 @@ bool rvr_net_poll(rvr_net *net, int timeout_ms)
 {
     bool no = false;
     /* The VR is about to wait: what it sent must not wait with it. */
-    rvr_net_flush(net);
+    rvr_net_flush(net, true);
     /* The I/O thread is busy reading (a stream): it delivers, the VR
      * parks, and reading and consuming run on two threads. */
     if (atomic_load_explicit(&net->io_active, memory_order_relaxed) ||

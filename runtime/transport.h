@@ -48,6 +48,7 @@ typedef struct rvr_net_config {
     size_t max_conns;            /* connections at once; more are refused */
     uint64_t coalesce_ns;        /* a send this soon after the previous one is batched; 0: never */
     size_t batch_bytes;          /* a batch is written once this large */
+    uint64_t flush_ns;           /* a smaller batch is written this long after it began */
 } rvr_net_config;
 
 /* Defaults: all interfaces, ephemeral port, no peers, rvr_wire_limits_default,

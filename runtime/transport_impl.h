@@ -22,7 +22,8 @@
  *     and the I/O thread finishes the job when the socket is writable.
  *     Back-to-back sends are coalesced: appended without writing, the
  *     peer `armed`, and written by the first of the batch size, the I/O
- *     thread's next round (woken through wakefd) or a VR about to wait
+ *     thread cfg.flush_ns later (told through wakefd once, then it keeps
+ *     watching while peers are armed) or a VR about to wait
  *     (rvr_net_flush; see sendq.c).  No lock is held across a syscall.
  *   - A writer holds a reference on the connection, so the fd cannot be
  *     closed (and its number reused) under it; the I/O thread only
@@ -112,6 +113,7 @@ struct peer {
     conn *out;                  /* our connection being established */
     bool writing, blocked, kick;
     bool armed;                 /* coalesced frames wait: flush soon (sendq.c) */
+    uint64_t armed_ns;          /* since when */
     bool need_connect;          /* the I/O thread should connect */
     int dup_refusals;           /* DUPLICATE answers in a row */
     uint64_t retry_at;          /* ns: connect again then (after DUPLICATE) */
@@ -167,7 +169,8 @@ struct rvr_net {
     whois_req *reqs;
     uint64_t next_req;
     _Atomic bool cmd_connect;   /* some peer has need_connect */
-    _Atomic bool flush_req;     /* some peer is armed: rvr_net_flush */
+    _Atomic bool flush_req;     /* some peer is armed: the I/O thread watches (rvr_net_flush) */
+    uint64_t flush_at;          /* io_lock: when the I/O thread flushes next (0: nothing armed) */
 
     struct rvr_ctl *ctl;        /* the control plane (control.c) */
     conn *conns;                /* io_lock */
@@ -208,9 +211,11 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
 void rvr_conn_start(rvr_net *net, conn *c);
 
 /* sendq.c */
-/* Writes the queues of the armed peers (coalesced frames) if any: the I/O
- * thread every round, a VR about to wait for the sockets. */
-void rvr_net_flush(rvr_net *net);
+/* Writes the queues of the armed peers (coalesced frames): every one when
+ * `all` (a VR about to wait for the sockets), else those armed for
+ * cfg.flush_ns (the I/O thread, every round).  Returns when the earliest
+ * peer left armed is due (ns), 0 when none is. */
+uint64_t rvr_net_flush(rvr_net *net, bool all);
 frame *rvr_frame_new(size_t cap);
 void rvr_frame_free(frame *f);
 /* Encodes p as a MSG to dst and queues it to peer (taking p on RVR_OK).

@@ -18,11 +18,26 @@ struct rvr_map {
     uint32_t *index;         /* open-addressing slots (entry index + 1), NULL while small */
     uint32_t index_cap;
     unsigned depth;          /* deepest nesting of any value (see rvr_value_depth) */
+    /* Inline storage (a packet's own block, see packet.c): the first
+     * entries, then keys and short string/bytes values bump-allocated from
+     * store_next.  Nothing in [store_lo, store_hi) is freed on its own;
+     * NULL: none (a plain map). */
+    char *store_lo, *store_next, *store_hi;
 };
 
 /* An embedded map (in a packet): init/fini instead of new/free. */
 void rvr_map_init(rvr_map *m);
 void rvr_map_fini(rvr_map *m);
+/* An embedded map whose first `entries` entries, keys and short values live
+ * in buf[0..size) (8-byte aligned), which outlives the map. */
+void rvr_map_init_inline(rvr_map *m, void *buf, size_t size, uint32_t entries);
+/* Moves whatever lives in m's inline storage to the heap, so that values
+ * and keys may be taken out of m (before a steal). */
+rvr_status rvr_map_own(rvr_map *m);
+/* Sets key to a copy of data[0..len) as a string (type RVR_T_STRING, no
+ * NUL inside) or bytes value, in the inline storage when it fits. */
+rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
+                            size_t len);
 /* Deep-copies src into the initialised, empty dst. */
 rvr_status rvr_map_copy_into(rvr_map *dst, const rvr_map *src);
 

@@ -13,7 +13,6 @@
 #include "packet_impl.h"
 #include "value_impl.h"
 
-enum { E_SRC = 1, E_DST, E_TAG, E_SCHEMA, E_BODY, E_ATTRS };        /* Envelope */
 enum { H_VM = 1, H_PEER, H_ADDR, H_STATUS, H_REASON, H_MAXFRAME, H_NONCE };   /* Hello */
 enum { A_PROOF = 1, A_STATUS, A_REASON };                           /* Auth */
 enum { W_VR = 1, W_REQ, W_VM, W_ADDR };                              /* Whois(Reply) */
@@ -142,8 +141,56 @@ static uint8_t *put_varint(uint8_t *q, uint64_t v)
     return q;
 }
 
-/* Field tags of the dynamic-value messages (codec.c). */
-enum { T_ENTRY = 0x0a, T_KEY = 0x0a, T_VALUE = 0x12, T_STR = 0x2a, T_BYTES = 0x32 };
+/* A length-delimited field (number < 16) holding p[0..n). */
+static uint8_t *put_span(uint8_t *q, unsigned field, const void *p, size_t n)
+{
+    *q++ = (uint8_t)(field << 3 | 2);
+    q = put_varint(q, n);
+    memcpy(q, p, n);
+    return q + n;
+}
+
+/* A flat value (not a list or map) as codec.c's rvr_value_encode writes
+ * it: the Value message's one field.  q has room for value_size(v). */
+static uint8_t *put_flat_value(uint8_t *q, const rvr_value *v)
+{
+    switch (v->type) {
+    case RVR_T_BOOL:
+        *q++ = 0x08;
+        *q++ = v->as.b ? 1 : 0;
+        return q;
+    case RVR_T_INT:
+        *q++ = 0x10;
+        return put_varint(q, ((uint64_t)v->as.i << 1) ^ (uint64_t)(v->as.i >> 63));   /* zigzag */
+    case RVR_T_UINT:
+        *q++ = 0x18;
+        return put_varint(q, v->as.u);
+    case RVR_T_DOUBLE: {
+        uint64_t x;
+        memcpy(&x, &v->as.d, 8);
+        *q++ = 0x21;
+        for (int i = 0; i < 8; i++)
+            *q++ = (uint8_t)(x >> (8 * i));   /* little-endian */
+        return q;
+    }
+    case RVR_T_STRING:
+    case RVR_T_BYTES: {
+        bool str = v->type == RVR_T_STRING;
+        size_t n = str ? v->as.str.len : v->as.bytes.len;
+        *q++ = str ? T_STR : T_BYTES;
+        q = put_varint(q, n);
+        memcpy(q, str ? (const void *)v->as.str.ptr : v->as.bytes.ptr, n);
+        return q + n;
+    }
+    case RVR_T_UUID:
+        *q++ = 0x3a;
+        *q++ = 16;
+        memcpy(q, v->as.uuid.bytes, 16);
+        return q + 16;
+    default:
+        return q;
+    }
+}
 
 /* The entries of an attribute map, as codec.c's rvr_map_encode writes them;
  * large string/bytes data out of line when ext != NULL. */
@@ -153,7 +200,8 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
     for (uint32_t i = 0; i < m->len; i++) {
         const rvr_map_entry *e = &m->entries[i];
         size_t vs = value_size(&e->val);
-        rvr_status st = rvr_buf_reserve(out, 3 * 11 + 2 + e->keylen);
+        bool flat = e->val.type != RVR_T_LIST && e->val.type != RVR_T_MAP;
+        rvr_status st = rvr_buf_reserve(out, 3 * 11 + 2 + e->keylen + (flat && ext == NULL ? vs : 0));
         if (st != RVR_OK)
             return st;
         uint8_t *q = out->data + out->len;
@@ -177,6 +225,10 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
             ext[*next].p = str ? (const uint8_t *)v->as.str.ptr : v->as.bytes.ptr;
             ext[*next].n = n;
             (*next)++;
+            continue;
+        }
+        if (flat && ext == NULL) {
+            out->len = (size_t)(put_flat_value(q, v) - out->data);
             continue;
         }
         out->len = (size_t)(q - out->data);
@@ -203,19 +255,24 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
     size_t start = out->len;
     uint8_t *p = out->data + start;
     put_header(p, payload, RVR_FRAME_MSG);
-    /* Everything but the attribute entries goes straight into the buffer. */
-    pb_ostream_t os = pb_ostream_from_buffer(p + RVR_WIRE_HDR_LEN, first);
-    bool ok = put_bytes(&os, E_SRC, m->src.bytes, 16) && put_bytes(&os, E_DST, m->dst.bytes, 16) &&
-              put_bytes(&os, E_TAG, m->tag, m->tag_len);
-    if (ok && m->schema != 0)
-        ok = pb_encode_tag(&os, PB_WT_64BIT, E_SCHEMA) && pb_encode_fixed64(&os, &m->schema);
-    if (ok && m->body_len > 0)
-        ok = put_bytes(&os, E_BODY, m->body, m->body_len);
-    if (ok && attrs_len > 0)
-        ok = pb_encode_tag(&os, PB_WT_STRING, E_ATTRS) && pb_encode_varint(&os, attrs_len);
-    if (!ok)
-        return RVR_EINVAL;
-    out->len = start + RVR_WIRE_HDR_LEN + os.bytes_written;
+    /* Everything but the attribute entries goes straight into the buffer
+     * (sized above: msg_payload_size). */
+    uint8_t *q = p + RVR_WIRE_HDR_LEN;
+    q = put_span(q, E_SRC, m->src.bytes, 16);
+    q = put_span(q, E_DST, m->dst.bytes, 16);
+    q = put_span(q, E_TAG, m->tag, m->tag_len);
+    if (m->schema != 0) {
+        *q++ = E_SCHEMA << 3 | 1;   /* fixed64, little-endian */
+        for (int i = 0; i < 8; i++)
+            *q++ = (uint8_t)(m->schema >> (8 * i));
+    }
+    if (m->body_len > 0)
+        q = put_span(q, E_BODY, m->body, m->body_len);
+    if (attrs_len > 0) {
+        *q++ = E_ATTRS << 3 | 2;
+        q = put_varint(q, attrs_len);
+    }
+    out->len = (size_t)(q - out->data);
     size_t n0 = ext != NULL ? *next : 0, outside = 0;
     if (attrs_len > 0 && (st = put_attrs(out, m->attrs, min_ext, ext, max_ext, next)) != RVR_OK) {
         out->len = start;
@@ -392,306 +449,6 @@ static bool get_text(pb_istream_t *is, const uint8_t *base, size_t total, char *
     memcpy(dst, p, n);
     dst[n] = '\0';
     return true;
-}
-
-/* The envelope's fields; attrs (span) when wanted.  `prefix`: p holds only the
- * first n bytes of the payload, which may end inside attrs (the last field
- * River writes): *attrs_len is then its declared length, and parsing stops
- * there. */
-static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const uint8_t **attrs,
-                            size_t *attrs_len, bool prefix)
-{
-    memset(h, 0, sizeof *h);
-    *attrs = NULL;
-    *attrs_len = 0;
-    bool have_src = false, have_dst = false;
-    pb_istream_t is = pb_istream_from_buffer(p, n);
-    while (is.bytes_left > 0) {
-        pb_wire_type_t wt;
-        uint32_t field;
-        bool eof, ok;
-        if (!pb_decode_tag(&is, &wt, &field, &eof))
-            return RVR_EPROTO;
-        const uint8_t *sp = NULL;
-        size_t sn = 0;
-        if (field == E_SRC && wt == PB_WT_STRING) {
-            ok = have_src = get_uuid(&is, p, n, &h->src);
-        } else if (field == E_DST && wt == PB_WT_STRING) {
-            ok = have_dst = get_uuid(&is, p, n, &h->dst);
-        } else if (field == E_TAG && wt == PB_WT_STRING) {
-            ok = get_span(&is, p, n, &sp, &sn);
-            h->tag = (const char *)sp;
-            h->tag_len = sn;
-        } else if (field == E_SCHEMA && wt == PB_WT_64BIT) {
-            ok = pb_decode_fixed64(&is, &h->schema);
-        } else if (field == E_BODY && wt == PB_WT_STRING) {
-            ok = get_span(&is, p, n, &h->body, &h->body_len);
-        } else if (field == E_ATTRS && wt == PB_WT_STRING && prefix) {
-            uint64_t len;
-            ok = pb_decode_varint(&is, &len);
-            if (ok && len > is.bytes_left) {
-                *attrs = p + (n - is.bytes_left);
-                *attrs_len = (size_t)len;
-                break;
-            }
-            if (ok) {
-                *attrs = p + (n - is.bytes_left);
-                *attrs_len = (size_t)len;
-                ok = pb_read(&is, NULL, (size_t)len);
-            }
-        } else if (field == E_ATTRS && wt == PB_WT_STRING) {
-            ok = get_span(&is, p, n, attrs, attrs_len);
-        } else if (field >= E_SRC && field <= E_ATTRS) {
-            ok = false;   /* a known field with the wrong wire type */
-        } else {
-            ok = pb_skip_field(&is, wt);   /* a newer peer's field */
-        }
-        if (!ok)
-            return RVR_EPROTO;
-    }
-    if (!have_src || !have_dst || h->tag == NULL || h->tag_len == 0 ||
-        memchr(h->tag, '\0', h->tag_len) != NULL)
-        return RVR_EPROTO;
-    if (h->tag_len > RVR_MAX_NAME)
-        return RVR_ELIMIT;
-    return RVR_OK;
-}
-
-/* The entries of an attribute map into m: what rvr_map_decode does (the
- * same checks and outcome for a fresh map), with each key and value
- * decoded in place rather than through a temporary map. */
-static rvr_status decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
-{
-    pb_istream_t is = pb_istream_from_buffer(a, n);
-    while (is.bytes_left > 0) {
-        pb_wire_type_t wt;
-        uint32_t field;
-        bool eof;
-        if (!pb_decode_tag(&is, &wt, &field, &eof))
-            return RVR_EPROTO;
-        if (field != 1 || wt != PB_WT_STRING) {
-            if (!pb_skip_field(&is, wt))
-                return RVR_EPROTO;
-            continue;
-        }
-        const uint8_t *ep;
-        size_t en;
-        if (!get_span(&is, a, n, &ep, &en))
-            return RVR_EPROTO;
-        pb_istream_t es = pb_istream_from_buffer(ep, en);
-        const uint8_t *kp = NULL;
-        size_t kn = 0;
-        rvr_value v;
-        memset(&v, 0, sizeof v);
-        v.type = RVR_T_NONE;
-        rvr_status st = RVR_OK;
-        while (st == RVR_OK && es.bytes_left > 0) {
-            const uint8_t *sp;
-            size_t sn;
-            if (!pb_decode_tag(&es, &wt, &field, &eof)) {
-                st = RVR_EPROTO;
-            } else if (field == 1 && wt == PB_WT_STRING) {
-                if (!get_span(&es, ep, en, &sp, &sn))
-                    st = RVR_EPROTO;
-                else if (sn > RVR_MAX_NAME)
-                    st = RVR_ELIMIT;
-                else if (sn == 0 || memchr(sp, '\0', sn) != NULL)
-                    st = RVR_EPROTO;
-                kp = sp;
-                kn = sn;
-            } else if (field == 2 && wt == PB_WT_STRING) {
-                rvr_value_clear(&v);
-                if (!get_span(&es, ep, en, &sp, &sn))
-                    st = RVR_EPROTO;
-                else
-                    st = rvr_value_decode(sp, sn, &v);
-            } else if (!pb_skip_field(&es, wt)) {
-                st = RVR_EPROTO;
-            }
-        }
-        if (st == RVR_OK && (kp == NULL || v.type == RVR_T_NONE))
-            st = RVR_EPROTO;
-        if (st == RVR_OK) {
-            char key[RVR_MAX_NAME + 1];
-            memcpy(key, kp, kn);
-            key[kn] = '\0';
-            st = rvr_map_put(m, key, &v, RVR_MAX_DEPTH);
-        }
-        if (st != RVR_OK) {
-            rvr_value_clear(&v);
-            return st;
-        }
-    }
-    return RVR_OK;
-}
-
-rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr)
-{
-    const uint8_t *a;
-    size_t an;
-    return parse_msg(p, n, hdr, &a, &an, true);   /* a zero-copy frame's contiguous part too */
-}
-
-rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
-                            rvr_wire_msg *hdr, rvr_packet **out)
-{
-    const uint8_t *attrs;
-    size_t attrs_len;
-    rvr_status st = parse_msg(p, n, hdr, &attrs, &attrs_len, false);
-    if (st != RVR_OK)
-        return st;
-    char tag[RVR_MAX_NAME + 1];
-    memcpy(tag, hdr->tag, hdr->tag_len);
-    tag[hdr->tag_len] = '\0';
-    rvr_packet *pkt = rvr_packet_new(tag);
-    if (pkt == NULL)
-        return RVR_ENOMEM;
-    pkt->src = hdr->src;
-    if (attrs_len > 0 && (st = decode_attrs(attrs, attrs_len, &pkt->attrs)) != RVR_OK) {
-        rvr_packet_free(pkt);
-        return st;
-    }
-    if (lim != NULL && (pkt->attrs.len > lim->max_attrs || pkt->attrs.depth > lim->max_depth)) {
-        rvr_packet_free(pkt);
-        return RVR_ELIMIT;
-    }
-    *out = pkt;
-    return RVR_OK;
-}
-
-/* A varint at p[*pos..have); false if it does not fit or is malformed. */
-static bool scan_varint(const uint8_t *p, size_t have, size_t *pos, uint64_t *v)
-{
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && *pos < have; shift += 7) {
-        uint8_t b = p[(*pos)++];
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Walks a prefix in River's canonical field order to the last attribute's
- * data.  On success: *entry = offset of the last Entry's tag, *key and *keylen its name,
- * *off = data offset, *str = a string value. */
-static bool scan_tail(const uint8_t *p, size_t have, size_t total, size_t *entry,
-                      size_t *key, size_t *keylen, size_t *off, bool *str)
-{
-    size_t pos = 0;
-    uint64_t v;
-    for (;;) {   /* envelope fields before attrs: whole, in the prefix */
-        if (pos >= have)
-            return false;
-        uint8_t tag = p[pos++];
-        if (tag == (E_ATTRS << 3 | PB_WT_STRING))
-            break;
-        if (tag == (E_SCHEMA << 3 | PB_WT_64BIT)) {
-            pos += 8;
-            continue;
-        }
-        if ((tag & 7) != PB_WT_STRING || (tag >> 3) < E_SRC || (tag >> 3) > E_BODY ||
-            !scan_varint(p, have, &pos, &v) || v > have - pos)
-            return false;
-        pos += (size_t)v;
-    }
-    if (!scan_varint(p, have, &pos, &v) || v != total - pos)
-        return false;   /* attrs is not the last field */
-    for (;;) {   /* entries: all but the last whole, in the prefix */
-        size_t at = pos;
-        if (pos >= have || p[pos++] != T_ENTRY || !scan_varint(p, have, &pos, &v) ||
-            v > total - pos)
-            return false;
-        if (pos + v < total) {
-            if (v > have - pos)
-                return false;
-            pos += (size_t)v;
-            continue;
-        }
-        *entry = at;
-        break;
-    }
-    if (pos >= have || p[pos++] != T_KEY || !scan_varint(p, have, &pos, &v) || v > have - pos ||
-        v == 0 || v > RVR_MAX_NAME)
-        return false;
-    *key = pos;
-    *keylen = (size_t)v;
-    pos += (size_t)v;
-    if (pos >= have || p[pos++] != T_VALUE || !scan_varint(p, have, &pos, &v) || v != total - pos)
-        return false;
-    if (pos >= have || (p[pos] != T_STR && p[pos] != T_BYTES))
-        return false;
-    *str = p[pos++] == T_STR;
-    if (!scan_varint(p, have, &pos, &v) || v != total - pos || v > RVR_MAX_VALUE_SIZE)
-        return false;
-    *off = pos;
-    return true;
-}
-
-bool rvr_wire_msg_tail(const uint8_t *p, size_t have, size_t total, size_t min, size_t *off)
-{
-    size_t entry, key, keylen;
-    bool str;
-    if (!scan_tail(p, have < total ? have : total, total, &entry, &key, &keylen, off, &str))
-        return false;
-    return total - *off >= min;
-}
-
-rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, size_t tail_len,
-                                 const rvr_wire_limits *lim, rvr_wire_msg *hdr, rvr_packet **out)
-{
-    size_t total = off + tail_len, entry, key, keylen, at;
-    bool str;
-    if (!scan_tail(p, off, total, &entry, &key, &keylen, &at, &str) || at != off)
-        return RVR_EPROTO;
-    const uint8_t *attrs;
-    size_t attrs_len;
-    rvr_status st = parse_msg(p, off, hdr, &attrs, &attrs_len, true);
-    if (st != RVR_OK)
-        return st;
-    if (memchr(p + key, '\0', keylen) != NULL || (str && memchr(tail, '\0', tail_len) != NULL))
-        return RVR_EPROTO;
-    char tag[RVR_MAX_NAME + 1], name[RVR_MAX_NAME + 1];
-    memcpy(tag, hdr->tag, hdr->tag_len);
-    tag[hdr->tag_len] = '\0';
-    memcpy(name, p + key, keylen);
-    name[keylen] = '\0';
-    rvr_packet *pkt = rvr_packet_new(tag);
-    if (pkt == NULL)
-        return RVR_ENOMEM;
-    pkt->src = hdr->src;
-    /* The entries before the last one are a Map encoding of their own. */
-    size_t before = entry - (size_t)(attrs - p);
-    if (before > 0 && (st = decode_attrs(attrs, before, &pkt->attrs)) != RVR_OK) {
-        rvr_packet_free(pkt);
-        return st;
-    }
-    tail[tail_len] = '\0';
-    rvr_value v;
-    memset(&v, 0, sizeof v);
-    v.type = str ? RVR_T_STRING : RVR_T_BYTES;
-    if (str) {
-        v.as.str.ptr = (char *)tail;
-        v.as.str.len = tail_len;
-    } else {
-        v.as.bytes.ptr = tail;
-        v.as.bytes.len = tail_len;
-    }
-    bool fresh = rvr_map_find(&pkt->attrs, name, keylen, rvr_hash_bytes(name, keylen)) == NULL;
-    if (lim != NULL &&
-        (pkt->attrs.len + fresh > lim->max_attrs || pkt->attrs.depth > lim->max_depth)) {
-        rvr_packet_free(pkt);
-        return RVR_ELIMIT;
-    }
-    /* rvr_map_put takes v only on success: otherwise tail stays the caller's. */
-    if ((st = rvr_map_put(&pkt->attrs, name, &v, RVR_MAX_DEPTH)) != RVR_OK) {
-        rvr_packet_free(pkt);
-        return st;
-    }
-    *out = pkt;
-    return RVR_OK;
 }
 
 rvr_status rvr_wire_get_hello(const uint8_t *p, size_t n, rvr_wire_hello *h)

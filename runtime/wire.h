@@ -56,6 +56,12 @@ void rvr_wire_header(const uint8_t in[RVR_WIRE_HDR_LEN], uint32_t *len, uint8_t 
 
 /* ---- MSG: the envelope ---- */
 
+/* Envelope field numbers, and the tag bytes of an attribute entry
+ * (Map.entries, Entry.key/value, Value.string/bytes), for wire.c and
+ * wire_msg.c. */
+enum { E_SRC = 1, E_DST, E_TAG, E_SCHEMA, E_BODY, E_ATTRS };
+enum { T_ENTRY = 0x0a, T_KEY = 0x0a, T_VALUE = 0x12, T_STR = 0x2a, T_BYTES = 0x32 };
+
 typedef struct rvr_wire_msg {
     rvr_uuid src, dst;
     const char *tag;             /* not NUL-terminated when decoded */
