@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "platform.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_OFF 1
 #elif defined(__has_feature)
@@ -29,9 +31,9 @@ typedef struct block {
     struct block *next_mag;    /* first block of a magazine: the depot's next */
 } block;
 
-static __thread block *cache;
-static __thread unsigned cached;
-static __thread bool registered;
+static RVR_TLS block *cache;
+static RVR_TLS unsigned cached;
+static RVR_TLS bool registered;
 
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
 static block *depot;

@@ -12,6 +12,7 @@
 
 #include "conn_auth.h"
 #include "control.h"
+#include "packet_impl.h"
 #include "transport_impl.h"
 
 #define RBUF_DEFAULT (256u * 1024u)
@@ -58,6 +59,10 @@ void rvr_conn_unref(conn *c)
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     rvr_sock_close(c->fd);
+    for (unsigned i = 0; i < c->nbatch; i++)
+        rvr_packet_free(c->batch[i]);   /* not reached: batches are pushed before closing */
+    if (c->dvr != NULL)
+        rvr_vr_unref(c->dvr);
     rvr_sdesc_table_fini(&c->schemas);
     free(c->described);
     free(c->rbuf);
@@ -72,6 +77,7 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
 {
     if (c->state == C_CLOSED)
         return;
+    rvr_conn_deliver(net, c);   /* the messages before the failure were good */
     char reason[256];
     va_list ap;
     va_start(ap, fmt);
@@ -391,7 +397,62 @@ static void on_big_msg(rvr_net *net, conn *c)
         return;
     }
     dispatch_msg(net, c, &h, pkt);
+    rvr_conn_deliver(net, c);
     c->rlen = 0;
+}
+
+/* pkt (to the local dst) cannot be delivered (st): its sender is told. */
+static void undeliverable(rvr_net *net, conn *c, const rvr_uuid *dst, rvr_packet *pkt,
+                          rvr_status st)
+{
+    const char *why = st == RVR_ENOTFOUND ? "no such VR" : "the VR is ending or the VM stopping";
+    rvr_uuid src = pkt->src;
+    bool notice = strcmp(pkt->tag, RVR_UNDELIVERABLE_TAG) == 0;
+    rvr_packet *note = notice ? NULL   /* never a notice about a notice */
+                              : rvr_undeliverable_new(dst, pkt->tag, pkt->tag_len, &net->vm->id, why);
+    rvr_packet_free(pkt);
+    if (notice)
+        return;
+    if (note == NULL || rvr_peer_send_packet(net, c->peer, &src, note, SIZE_MAX, false) != RVR_OK) {
+        char a[RVR_UUID_STRLEN];
+        RVR_LOG(RVR_LOG_WARN, "cannot tell %s its message was undeliverable (%s)",
+                rvr_uuid_str(&src, a), why);
+        rvr_packet_free(note);
+    }
+}
+
+void rvr_conn_deliver(rvr_net *net, conn *c)
+{
+    unsigned n = c->nbatch;
+    if (n == 0)
+        return;
+    c->nbatch = 0;
+    rvr_status why = RVR_OK;
+    size_t k = rvr_mailbox_push_many(&c->dvr->mb, c->batch, n, &why);
+    if (k == n)
+        return;
+    rvr_vr_unref(c->dvr);   /* ending: look it up again next time */
+    c->dvr = NULL;
+    for (size_t i = k; i < n; i++)
+        undeliverable(net, c, &c->dvr_id, c->batch[i], why);
+}
+
+/* Queues pkt for the local VR dst (batched, see struct conn). */
+static void deliver(rvr_net *net, conn *c, const rvr_uuid *dst, rvr_packet *pkt)
+{
+    if (c->dvr == NULL || !rvr_uuid_eq(&c->dvr_id, dst)) {
+        rvr_conn_deliver(net, c);
+        if (c->dvr != NULL)
+            rvr_vr_unref(c->dvr);
+        c->dvr_id = *dst;
+        if ((c->dvr = rvr_vm_ref_vr(net->vm, dst)) == NULL) {
+            undeliverable(net, c, dst, pkt, RVR_ENOTFOUND);
+            return;
+        }
+    }
+    c->batch[c->nbatch++] = pkt;
+    if (c->nbatch == RVR_CONN_BATCH)
+        rvr_conn_deliver(net, c);
 }
 
 static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt)
@@ -404,10 +465,10 @@ static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_pack
         c->last_src = h.src;
     }
     if (rvr_uuid_eq(&h.dst, &net->vm->id) && h.schema == 0 && h.body_len == 0) {
+        rvr_conn_deliver(net, c);
         rvr_ctl_incoming(net, &p->id, pkt);   /* to the VM itself: its control plane */
         return;
     }
-    const char *why = NULL;
     if (h.schema != 0 || h.body_len > 0) {
         st = rvr_typed_from_wire(pkt, h.schema, h.body, h.body_len,
                                  rvr_sdesc_table_find(&c->schemas, h.schema), &net->lim);
@@ -421,22 +482,7 @@ static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_pack
             return;
         }
     }
-    if ((st = rvr_deliver_local(net, &h.dst, pkt)) != RVR_OK) {
-        why = st == RVR_ENOTFOUND ? "no such VR" : "the VR is ending or the VM stopping";
-    }
-    if (why == NULL)
-        return;
-    rvr_packet_free(pkt);
-    if (h.tag_len == strlen(RVR_UNDELIVERABLE_TAG) &&
-        memcmp(h.tag, RVR_UNDELIVERABLE_TAG, h.tag_len) == 0)
-        return;   /* never a notice about a notice */
-    rvr_packet *note = rvr_undeliverable_new(&h.dst, h.tag, h.tag_len, &net->vm->id, why);
-    if (note == NULL || rvr_peer_send_packet(net, p, &h.src, note) != RVR_OK) {
-        char a[RVR_UUID_STRLEN];
-        RVR_LOG(RVR_LOG_WARN, "cannot tell %s its message was undeliverable (%s)",
-                rvr_uuid_str(&h.src, a), why);
-        rvr_packet_free(note);
-    }
+    deliver(net, c, &h.dst, pkt);
 }
 
 static void on_schema(rvr_net *net, conn *c, const uint8_t *p, size_t n)
@@ -471,10 +517,12 @@ static void on_frame(rvr_net *net, conn *c, uint8_t type, const uint8_t *p, size
     }
     rvr_wire_whois w;
     char reason[200];
-    switch (type) {
-    case RVR_FRAME_MSG:
+    if (type == RVR_FRAME_MSG) {
         on_msg(net, c, p, n);
         return;
+    }
+    rvr_conn_deliver(net, c);   /* what came before goes first */
+    switch (type) {
     case RVR_FRAME_SCHEMA:
         on_schema(net, c, p, n);
         return;
@@ -562,6 +610,7 @@ static size_t parse(rvr_net *net, conn *c)
         on_frame(net, c, type, c->rbuf + pos + RVR_WIRE_HDR_LEN, len);
         pos += RVR_WIRE_HDR_LEN + (size_t)len;
     }
+    rvr_conn_deliver(net, c);
     if (c->state == C_CLOSED)
         return 0;
     if (pos > 0) {

@@ -178,8 +178,7 @@ static rvr_status send_to_vm(rvr_net *net, const rvr_uuid *to, rvr_packet *p)
     if (pe == NULL)
         return RVR_ENOTFOUND;
     p->src = net->vm->id;
-    rvr_peer_wait_room(net, pe);
-    return rvr_peer_send_packet(net, pe, to, p);
+    return rvr_peer_send_packet(net, pe, to, p, SIZE_MAX, true);
 }
 
 static void *ctl_main(void *arg)

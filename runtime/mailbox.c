@@ -218,7 +218,7 @@ void rvr_mailbox_fini(rvr_mailbox *mb)
 }
 
 /* The mailbox this thread is polling for: its own pushes need no poke. */
-static __thread const rvr_mailbox *polling_for;
+static RVR_TLS const rvr_mailbox *polling_for;
 
 void rvr_mailbox_set_poller(rvr_mailbox *mb, const rvr_mb_poller *pl)
 {
@@ -229,20 +229,14 @@ void rvr_mailbox_set_poller(rvr_mailbox *mb, const rvr_mb_poller *pl)
     rvr_mutex_unlock(&mb->lock);
 }
 
-rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
+/* Queues p, with mb->lock held. */
+static rvr_status push_locked(rvr_mailbox *mb, rvr_packet *p)
 {
-    rvr_mutex_lock(&mb->lock);
-    int closed = atomic_load_explicit(&mb->closed, memory_order_relaxed);
-    if (closed) {
-        rvr_mutex_unlock(&mb->lock);
-        return (rvr_status)closed;
-    }
     mb_group *tg = index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
     mb_group *sg = tg ? index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8)) : NULL;
     if (sg == NULL) {
         if (tg != NULL && tg->n == 0)
             mb->tags.nempty++;
-        rvr_mutex_unlock(&mb->lock);
         return RVR_ENOMEM;
     }
     p->seq = ++mb->seq;
@@ -254,6 +248,25 @@ rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
     tg->n++;
     sg->n++;
     mb->count++;
+    return RVR_OK;
+}
+
+size_t rvr_mailbox_push_many(rvr_mailbox *mb, rvr_packet **ps, size_t n, rvr_status *why)
+{
+    rvr_mutex_lock(&mb->lock);
+    int closed = atomic_load_explicit(&mb->closed, memory_order_relaxed);
+    if (closed) {
+        rvr_mutex_unlock(&mb->lock);
+        *why = (rvr_status)closed;
+        return 0;
+    }
+    size_t k = 0;
+    while (k < n && (*why = push_locked(mb, ps[k])) == RVR_OK)
+        k++;
+    if (k == 0) {
+        rvr_mutex_unlock(&mb->lock);
+        return 0;
+    }
     atomic_store_explicit(&mb->pushed, mb->seq, memory_order_release);
     int waiting = mb->waiting;
     rvr_mb_poller poke = { 0 };
@@ -268,7 +281,13 @@ rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
         rvr_cond_signal(&mb->cond);
     if (poke.ctx != NULL)
         poke.poke(poke.ctx);
-    return RVR_OK;
+    return k;
+}
+
+rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
+{
+    rvr_status why = RVR_OK;
+    return rvr_mailbox_push_many(mb, &p, 1, &why) == 1 ? RVR_OK : why;
 }
 
 void rvr_mailbox_close(rvr_mailbox *mb, rvr_status why)

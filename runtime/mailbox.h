@@ -60,6 +60,10 @@ void rvr_mailbox_fini(rvr_mailbox *mb);
 /* Queues p (taking it) unless the mailbox is closed: then returns the
  * close status and the caller keeps p. */
 rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p);
+/* Queues ps[0..n) in order under one lock and one wake-up (a batch read
+ * from a socket); returns how many it took, the first k.  When fewer than
+ * n, *why says why the next one was refused (closed, RVR_ENOMEM). */
+size_t rvr_mailbox_push_many(rvr_mailbox *mb, rvr_packet **ps, size_t n, rvr_status *why);
 
 /* Closes the mailbox: pushes fail with `why`, takers that find nothing get
  * RVR_ECLOSED.  Queued packets stay takeable. */

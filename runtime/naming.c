@@ -3,6 +3,7 @@
 #include "naming.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ typedef struct slot {
 } slot;
 
 struct rvr_naming {
+    _Atomic uint64_t gen;   /* bumped when an entry is forgotten or changes */
     pthread_rwlock_t lock;
     slot *slots;
     size_t cap, count;   /* cap: a power of two, kept at most half full */
@@ -81,6 +83,7 @@ void rvr_naming_learn(rvr_naming *n, const rvr_uuid *vr, const rvr_uuid *vm)
         if (n->count >= RVR_NAMING_MAX) {
             memset(n->slots, 0, n->cap * sizeof *n->slots);   /* bounded: start over */
             n->count = 0;
+            atomic_fetch_add(&n->gen, 1);
         } else if (2 * (n->count + 1) > n->cap && !grow(n)) {
             pthread_rwlock_unlock(&n->lock);
             return;   /* no memory: stay unknown, WHOIS finds it again */
@@ -89,6 +92,8 @@ void rvr_naming_learn(rvr_naming *n, const rvr_uuid *vr, const rvr_uuid *vm)
         s->used = true;
         s->vr = *vr;
         n->count++;
+    } else if (!rvr_uuid_eq(&s->vm, vm)) {
+        atomic_fetch_add(&n->gen, 1);
     }
     s->vm = *vm;
     pthread_rwlock_unlock(&n->lock);
@@ -126,8 +131,10 @@ void rvr_naming_forget(rvr_naming *n, const rvr_uuid *vr)
 {
     pthread_rwlock_wrlock(&n->lock);
     slot *s = find(n, vr);
-    if (s->used)
+    if (s->used) {
         remove_at(n, (size_t)(s - n->slots));
+        atomic_fetch_add(&n->gen, 1);
+    }
     pthread_rwlock_unlock(&n->lock);
 }
 
@@ -135,12 +142,19 @@ void rvr_naming_forget_vm(rvr_naming *n, const rvr_uuid *vm)
 {
     pthread_rwlock_wrlock(&n->lock);
     for (size_t i = 0; i < n->cap;) {
-        if (n->slots[i].used && rvr_uuid_eq(&n->slots[i].vm, vm))
+        if (n->slots[i].used && rvr_uuid_eq(&n->slots[i].vm, vm)) {
             remove_at(n, i);   /* may shift another entry into i: look again */
+            atomic_fetch_add(&n->gen, 1);
+        }
         else
             i++;
     }
     pthread_rwlock_unlock(&n->lock);
+}
+
+uint64_t rvr_naming_gen(rvr_naming *n)
+{
+    return atomic_load_explicit(&n->gen, memory_order_acquire);
 }
 
 size_t rvr_naming_count(rvr_naming *n)

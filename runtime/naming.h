@@ -17,6 +17,7 @@
 #define RIVER_NAMING_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <river/uuid.h>
 
 #define RVR_NAMING_MAX (1u << 20)
@@ -32,5 +33,8 @@ bool rvr_naming_lookup(rvr_naming *n, const rvr_uuid *vr, rvr_uuid *vm);
 void rvr_naming_forget(rvr_naming *n, const rvr_uuid *vr);
 void rvr_naming_forget_vm(rvr_naming *n, const rvr_uuid *vm);
 size_t rvr_naming_count(rvr_naming *n);
+/* Changes whenever an entry is forgotten or points elsewhere: a cached
+ * answer from before is stale (rvr_net_send's route). */
+uint64_t rvr_naming_gen(rvr_naming *n);
 
 #endif

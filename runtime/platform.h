@@ -36,6 +36,10 @@ static inline void rvr_cond_signal(rvr_cond *c) { pthread_cond_signal(c); }
 static inline void rvr_cond_broadcast(rvr_cond *c) { pthread_cond_broadcast(c); }
 static inline void rvr_cond_wait(rvr_cond *c, rvr_mutex *m) { pthread_cond_wait(c, m); }
 
+/* Thread-local hot-path state (pools, the polling mark): initial-exec, so
+ * libriver.so reaches it without a __tls_get_addr call. */
+#define RVR_TLS __thread __attribute__((tls_model("initial-exec")))
+
 /* Monotonic time in nanoseconds. */
 static inline uint64_t rvr_now_ns(void)
 {

@@ -31,8 +31,8 @@
 #define POOL_FRAME_CAP 4096
 #define POOL_MAX 256
 
-static __thread frame *pool_head;
-static __thread int pool_n;
+static RVR_TLS frame *pool_head;
+static RVR_TLS int pool_n;
 static pthread_key_t pool_key;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
@@ -366,13 +366,19 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
     return next;
 }
 
-void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
+/* Appends f (taking it) and writes if nobody is; `wait`: first waits while
+ * more than cfg.max_queue bytes wait for p (back-pressure). */
+static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
 {
     f->next = NULL;
-    uint64_t now = rvr_now_ns();
-    bool recent = net->cfg.coalesce_ns != 0 &&
-                  now - __atomic_load_n(&p->last_ns, __ATOMIC_RELAXED) < net->cfg.coalesce_ns;
     rvr_mutex_lock(&p->q_lock);
+    while (wait && p->qbytes > net->cfg.max_queue &&
+           (p->wconn != NULL || p->out != NULL || p->need_connect) &&
+           !atomic_load(&net->stopping)) {
+        p->qwaiters++;
+        rvr_cond_wait_until(&p->q_cond, &p->q_lock, rvr_now_ns() + 100000000u);
+        p->qwaiters--;
+    }
     frame *t = p->qtail, *spare = NULL;
     if (t != NULL && f->is_msg && f->schema == NULL && f->next_ext == 0 && t->is_msg &&
         t->schema == NULL && t->next_ext == 0 && t->off == 0 && !p->writing &&
@@ -402,13 +408,21 @@ void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
         return;
     }
     size_t batch = net->cfg.batch_bytes != 0 ? net->cfg.batch_bytes : (size_t)64 << 10;
-    if (recent && !p->blocked && !p->writing && p->qbytes < batch) {
-        if (!p->armed) {   /* flushed by the I/O thread, or by rvr_net_poll */
-            p->armed = true;
-            p->armed_ns = now;
+    bool coalesce = false;
+    if (net->cfg.coalesce_ns != 0 && !p->blocked && !p->writing && p->qbytes < batch) {
+        /* While a batch is open no clock is read: one read per batch, not
+         * per message (a clock read costs as much as the rest of a send). */
+        if (!(coalesce = p->armed)) {
+            uint64_t now = rvr_now_ns();
+            uint64_t last = __atomic_load_n(&p->last_ns, __ATOMIC_RELAXED);
+            if ((coalesce = now - last < net->cfg.coalesce_ns)) {
+                p->armed = true;   /* flushed by the I/O thread, or by rvr_net_poll */
+                p->armed_ns = now;
+            }
         }
+    }
+    if (coalesce) {
         rvr_mutex_unlock(&p->q_lock);
-        __atomic_store_n(&p->last_ns, now, __ATOMIC_RELAXED);
         rvr_frame_free(spare);
         if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) &&
             !atomic_exchange(&net->flush_req, true))
@@ -419,6 +433,11 @@ void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
     if (net->cfg.coalesce_ns != 0)
         __atomic_store_n(&p->last_ns, rvr_now_ns(), __ATOMIC_RELAXED);
     rvr_frame_free(spare);
+}
+
+void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
+{
+    enqueue(net, p, f, false);
 }
 
 void rvr_peer_writable(rvr_net *net, peer *p, conn *c)
@@ -531,18 +550,6 @@ void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason)
     }
 }
 
-void rvr_peer_wait_room(rvr_net *net, peer *p)
-{
-    rvr_mutex_lock(&p->q_lock);
-    while (p->qbytes > net->cfg.max_queue && (p->wconn != NULL || p->out != NULL || p->need_connect) &&
-           !atomic_load(&net->stopping)) {
-        p->qwaiters++;
-        rvr_cond_wait_until(&p->q_cond, &p->q_lock, rvr_now_ns() + 100000000u);
-        p->qwaiters--;
-    }
-    rvr_mutex_unlock(&p->q_lock);
-}
-
 rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
                                size_t limit)
 {
@@ -558,15 +565,17 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
     }
     f->is_msg = true;
     f->schema = p->schema;
-    rvr_peer_wait_room(net, pe);
-    rvr_peer_enqueue(net, pe, f);
+    enqueue(net, pe, f, true);
     rvr_packet_free(p);
     return RVR_OK;
 }
 
-rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p)
+rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
+                                size_t limit, bool wait)
 {
     size_t size = rvr_wire_packet_size(dst, p);
+    if (size - RVR_WIRE_HDR_LEN > limit)
+        return RVR_ELIMIT;
     frame *f;
     rvr_status st;
     if (size >= 2 * RVR_FRAME_EXT_MIN) {
@@ -592,7 +601,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
     }
     f->is_msg = true;
     bool held = f->hold != NULL;   /* then freed with the frame, once written */
-    rvr_peer_enqueue(net, pe, f);
+    enqueue(net, pe, f, wait);
     if (!held)
         rvr_packet_free(p);
     return RVR_OK;

@@ -623,28 +623,40 @@ void rvr_net_stop(rvr_net *net)
 
 /* ---- sending ---------------------------------------------------------------------- */
 
-rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p)
+bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst)
+{
+    return route != NULL && route->peer != NULL && rvr_uuid_eq(&route->dst, dst) &&
+           route->gen == rvr_naming_gen(net->naming);
+}
+
+rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route)
 {
     if (atomic_load(&net->stopping))
         return RVR_ECLOSED;
-    rvr_uuid vmid;
-    rvr_status st = rvr_net_locate(net, dst, net->cfg.resolve_ms, &vmid);
-    if (st != RVR_OK)
-        return st;
-    peer *pe = rvr_peer_get(net, &vmid, false);
-    if (pe == NULL)
-        return RVR_ENOTFOUND;
+    peer *pe;
+    if (rvr_net_route_valid(net, route, dst)) {
+        pe = route->peer;   /* peers live as long as the transport */
+    } else {
+        uint64_t gen = rvr_naming_gen(net->naming);   /* before: a change meanwhile shows */
+        rvr_uuid vmid;
+        rvr_status st = rvr_net_locate(net, dst, net->cfg.resolve_ms, &vmid);
+        if (st != RVR_OK)
+            return st;
+        if ((pe = rvr_peer_get(net, &vmid, false)) == NULL)
+            return RVR_ENOTFOUND;
+        if (route != NULL) {
+            route->dst = *dst;
+            route->peer = pe;
+            route->gen = gen;
+        }
+    }
     uint64_t theirs = __atomic_load_n(&pe->max_frame, __ATOMIC_RELAXED);
     size_t limit = net->lim.max_frame;
     if (theirs != 0 && theirs < limit)
         limit = (size_t)theirs;
     if (p->body != NULL)
         return rvr_peer_send_typed(net, pe, dst, p, limit);
-    size_t size = rvr_wire_packet_size(dst, p);
-    if (size - RVR_WIRE_HDR_LEN > limit)
-        return RVR_ELIMIT;
-    rvr_peer_wait_room(net, pe);
-    return rvr_peer_send_packet(net, pe, dst, p);
+    return rvr_peer_send_packet(net, pe, dst, p, limit, true);
 }
 
 const char *rvr_net_address(const rvr_net *net)

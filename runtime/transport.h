@@ -65,11 +65,23 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
  * about a second), closes everything and frees the transport. */
 void rvr_net_stop(rvr_net *net);
 
+/* Where a VR's last remote send went: a repeated send to the same VR skips
+ * the registry, the naming cache and the peer list (each behind a lock
+ * every sender shares).  Valid while the naming cache's generation is. */
+typedef struct rvr_net_route {
+    rvr_uuid dst;
+    void *peer;                  /* NULL: none yet */
+    uint64_t gen;
+} rvr_net_route;
+
 /* Sends p (src already set) to the remote VR dst, taking p on RVR_OK.
  * RVR_ENOTFOUND when no known VM hosts dst (after asking the connected
  * VMs), RVR_ELIMIT when the frame is larger than the receiver accepts,
- * RVR_ECLOSED when stopping. */
-rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p);
+ * RVR_ECLOSED when stopping.  `route` (NULL: none) is the sender's cache,
+ * used and updated. */
+rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route);
+/* True when route still names dst's VM: dst is remote, not local. */
+bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst);
 
 /* Receive-side polling: a VR waiting in rvr_recv waits for the sockets
  * itself instead of waiting for the I/O thread to hand it a message (one

@@ -49,6 +49,7 @@ typedef struct peer peer;
 
 #define RVR_FRAME_MAX_EXT 8
 #define RVR_FRAME_EXT_MIN ((size_t)32 << 10)   /* values this large are not copied */
+#define RVR_CONN_BATCH 64                       /* messages pushed into a mailbox at once */
 
 /* One encoded frame waiting in a send queue.  A zero-copy frame (next > 0)
  * is buf's bytes with ext[i] inserted at ext[i].at: the data of large
@@ -94,6 +95,13 @@ struct conn {
     conn *next;                 /* net->conns, then net->dead */
     conn *again_next;           /* net->again */
     struct conn_auth *auth;     /* cluster-secret handshake state (conn_auth.c); NULL: none */
+    /* Local delivery (read side): the VR the last MSG went to, referenced,
+     * and the messages decoded for it since, pushed as one batch when the
+     * destination changes, the batch is full, or the read is done. */
+    rvr_vr *dvr;
+    rvr_uuid dvr_id;
+    rvr_packet *batch[RVR_CONN_BATCH];
+    unsigned nbatch;
 };
 
 struct peer {
@@ -118,7 +126,7 @@ struct peer {
     int dup_refusals;           /* DUPLICATE answers in a row */
     uint64_t retry_at;          /* ns: connect again then (after DUPLICATE) */
     int qwaiters;
-    uint64_t last_ns;           /* end of the last send (atomic, relaxed): coalescing */
+    uint64_t last_ns;           /* end of the last write by a sender (atomic): coalescing */
 };
 
 typedef struct seed {
@@ -200,6 +208,8 @@ void rvr_net_learn_addr(rvr_net *net, peer *p, const char *text, const conn *c);
 conn *rvr_conn_new(rvr_net *net, int fd, bool initiated);
 void rvr_conn_ref(conn *c);
 void rvr_conn_unref(conn *c);
+/* Pushes the messages decoded for the local VR c->dvr (conn.c). */
+void rvr_conn_deliver(rvr_net *net, conn *c);
 /* Handles an epoll event on c. */
 void rvr_conn_event(rvr_net *net, conn *c, uint32_t events);
 /* Keeps reading a connection left readable by the previous round. */
@@ -218,16 +228,17 @@ void rvr_conn_start(rvr_net *net, conn *c);
 uint64_t rvr_net_flush(rvr_net *net, bool all);
 frame *rvr_frame_new(size_t cap);
 void rvr_frame_free(frame *f);
-/* Encodes p as a MSG to dst and queues it to peer (taking p on RVR_OK).
- * Never blocks. */
-rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p);
+/* Encodes p as a MSG to dst and queues it to peer (taking p on RVR_OK);
+ * RVR_ELIMIT when the frame's payload exceeds `limit`.  `wait`: waits for
+ * queue room first (back-pressure, cfg.max_queue) like any VR's send;
+ * false never blocks (the I/O thread's notices). */
+rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
+                                size_t limit, bool wait);
 /* Encodes the typed packet p as a MSG to dst and queues it (taking p on
  * RVR_OK); RVR_ELIMIT when the frame's payload exceeds `limit`.  Waits for
  * queue room like any send. */
 rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
                                size_t limit);
-/* Back-pressure: waits while more than cfg.max_queue bytes wait for p. */
-void rvr_peer_wait_room(rvr_net *net, peer *p);
 /* Appends f (taking it) and writes if nobody is.  Never blocks. */
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f);
 /* Writes what is queued (the I/O thread, when the socket is writable). */

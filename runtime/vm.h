@@ -6,6 +6,7 @@
 #include <river/vr.h>
 #include "mailbox.h"
 #include "platform.h"
+#include "transport.h"
 
 typedef struct rvr_vm rvr_vm;
 
@@ -21,6 +22,7 @@ struct rvr_vr {
      * repeated send skips the registry (its lock is shared by every sender). */
     struct rvr_vr *dst_cache[2];
     unsigned dst_next;
+    rvr_net_route route;        /* the last remote destination (transport.h) */
 };
 
 struct rvr_vm {

@@ -90,7 +90,10 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
         return RVR_ECLOSED;
     rvr_uuid old = p->src;
     rvr_status st;
-    rvr_vr *to = local_dst(self, dst);
+    rvr_net *net = self->vm->net;
+    /* A VR known to be remote is never local: skip the registry. */
+    rvr_vr *to = net != NULL && rvr_net_route_valid(net, &self->route, dst) ? NULL
+                                                                          : local_dst(self, dst);
     p->src = self->id;
     if (to != NULL) {
         /* A local VR: straight into its mailbox, no socket involved. */
@@ -98,8 +101,8 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
         if (st == RVR_ENOTFOUND)
             forget_dst(self, to);   /* it has ended */
         rvr_vr_unref(to);
-    } else if (self->vm->net != NULL) {
-        st = rvr_net_send(self->vm->net, dst, p);   /* remote, or nowhere */
+    } else if (net != NULL) {
+        st = rvr_net_send(net, dst, p, &self->route);   /* remote, or nowhere */
     } else {
         st = RVR_ENOTFOUND;
     }
