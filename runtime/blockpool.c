@@ -76,6 +76,16 @@ static void exit_init(void)
     pthread_key_create(&exit_key, on_exit_thread);
 }
 
+/* The cache is about to hold blocks: free them when this thread ends. */
+static void register_thread(void)
+{
+    if (!registered) {
+        registered = true;
+        pthread_once(&exit_once, exit_init);
+        pthread_setspecific(exit_key, (void *)1);
+    }
+}
+
 void *rvr_block_alloc(void)
 {
 #ifndef POOL_OFF
@@ -87,8 +97,10 @@ void *rvr_block_alloc(void)
             depot_n--;
         }
         pthread_mutex_unlock(&depot_lock);
-        if (b != NULL)
+        if (b != NULL) {
             cached = RVR_BLOCK_MAG;
+            register_thread();
+        }
     }
     if (b != NULL) {
         cache = b->next;
@@ -106,11 +118,7 @@ void rvr_block_free(void *p)
 #ifdef POOL_OFF
     free(p);
 #else
-    if (!registered) {
-        registered = true;
-        pthread_once(&exit_once, exit_init);
-        pthread_setspecific(exit_key, (void *)1);
-    }
+    register_thread();
     block *b = p;
     b->next = cache;
     cache = b;

@@ -55,110 +55,187 @@ rvr_status rvr_buf_append(rvr_buf *b, const void *p, size_t n)
     return RVR_OK;
 }
 
-/* ---- encoding --------------------------------------------------------------- */
+/* ---- encoding ---------------------------------------------------------------
+ * Written straight into the buffer in one pass: every submessage's length
+ * is computed first (rvr_value_enc_size), which walks a subtree again at
+ * each level above it, so the cost is the encoding's size times the depth
+ * (at most RVR_MAX_DEPTH) rather than the 2^depth of sizing each
+ * submessage by a dry run of its own encoder. */
 
-static bool buf_write(pb_ostream_t *os, const pb_byte_t *p, size_t n)
+static size_t vlen(uint64_t v)
 {
-    return rvr_buf_append(os->state, p, n) == RVR_OK;
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
 }
 
-static bool enc_value(pb_ostream_t *os, const rvr_value *v);
-static bool enc_map(pb_ostream_t *os, const rvr_map *m);
+/* A length-delimited field of n bytes, tag included (all our tags are < 16). */
+static size_t ld(size_t n) { return 1 + vlen(n) + n; }
 
-/* A length-delimited submessage: sized by a dry run, then written. */
-static bool enc_sub(pb_ostream_t *os, uint32_t field, bool (*fn)(pb_ostream_t *, const void *),
-                    const void *arg)
+static uint64_t zigzag(int64_t i) { return ((uint64_t)i << 1) ^ (uint64_t)(i >> 63); }
+
+static size_t list_body_size(const rvr_list *l)
 {
-    pb_ostream_t sizing = PB_OSTREAM_SIZING;
-    if (!fn(&sizing, arg))
-        return false;
-    return pb_encode_tag(os, PB_WT_STRING, field) &&
-           pb_encode_varint(os, sizing.bytes_written) && fn(os, arg);
+    size_t n = 0;
+    for (size_t i = 0, k = rvr_list_len(l); i < k; i++)
+        n += ld(rvr_value_enc_size(rvr_list_get(l, i)));
+    return n;
 }
 
-static bool enc_value_fn(pb_ostream_t *os, const void *v) { return enc_value(os, v); }
-static bool enc_map_fn(pb_ostream_t *os, const void *m) { return enc_map(os, m); }
-
-static bool enc_list_fn(pb_ostream_t *os, const void *arg)
+size_t rvr_value_enc_size(const rvr_value *v)
 {
-    const rvr_list *l = arg;
-    for (size_t i = 0, n = rvr_list_len(l); i < n; i++)
-        if (!enc_sub(os, F_ITEMS, enc_value_fn, rvr_list_get(l, i)))
-            return false;
-    return true;
+    switch (v->type) {
+    case RVR_T_BOOL: return 2;
+    case RVR_T_INT: return 1 + vlen(zigzag(v->as.i));
+    case RVR_T_UINT: return 1 + vlen(v->as.u);
+    case RVR_T_DOUBLE: return 9;
+    case RVR_T_STRING: return ld(v->as.str.len);
+    case RVR_T_BYTES: return ld(v->as.bytes.len);
+    case RVR_T_UUID: return ld(16);
+    case RVR_T_LIST: return ld(list_body_size(v->as.list));
+    case RVR_T_MAP: return ld(rvr_map_enc_size(v->as.map));
+    default: return 0;
+    }
 }
 
-static bool enc_bytes(pb_ostream_t *os, uint32_t field, const void *p, size_t n)
+size_t rvr_map_enc_size(const rvr_map *m)
 {
-    return pb_encode_tag(os, PB_WT_STRING, field) && pb_encode_string(os, p, n);
+    size_t n = 0;
+    for (uint32_t i = 0; i < m->len; i++)
+        n += ld(ld(m->entries[i].keylen) + ld(rvr_value_enc_size(&m->entries[i].val)));
+    return n;
 }
 
-static bool enc_value(pb_ostream_t *os, const rvr_value *v)
+uint8_t *rvr_enc_varint(uint8_t *q, uint64_t v)
+{
+    while (v >= 0x80) {
+        *q++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (uint8_t)v;
+    return q;
+}
+
+/* Tag byte of field f, wire type wt. */
+#define TAG(f, wt) ((uint8_t)((f) << 3 | (wt)))
+
+static uint8_t *put_span(uint8_t *q, uint8_t tag, const void *p, size_t n)
+{
+    *q++ = tag;
+    q = rvr_enc_varint(q, n);
+    if (n > 0)
+        memcpy(q, p, n);
+    return q + n;
+}
+
+uint8_t *rvr_value_enc_put(uint8_t *q, const rvr_value *v)
 {
     switch (v->type) {
     case RVR_T_BOOL:
-        return pb_encode_tag(os, PB_WT_VARINT, F_BOOL) && pb_encode_varint(os, v->as.b);
+        *q++ = TAG(F_BOOL, 0);
+        *q++ = v->as.b ? 1 : 0;
+        return q;
     case RVR_T_INT:
-        return pb_encode_tag(os, PB_WT_VARINT, F_INT) && pb_encode_svarint(os, v->as.i);
+        *q++ = TAG(F_INT, 0);
+        return rvr_enc_varint(q, zigzag(v->as.i));
     case RVR_T_UINT:
-        return pb_encode_tag(os, PB_WT_VARINT, F_UINT) && pb_encode_varint(os, v->as.u);
-    case RVR_T_DOUBLE:
-        return pb_encode_tag(os, PB_WT_64BIT, F_DOUBLE) && pb_encode_fixed64(os, &v->as.d);
+        *q++ = TAG(F_UINT, 0);
+        return rvr_enc_varint(q, v->as.u);
+    case RVR_T_DOUBLE: {
+        uint64_t x;
+        memcpy(&x, &v->as.d, 8);
+        *q++ = TAG(F_DOUBLE, 1);
+        for (int i = 0; i < 8; i++)
+            *q++ = (uint8_t)(x >> (8 * i));   /* little-endian */
+        return q;
+    }
     case RVR_T_STRING:
-        return enc_bytes(os, F_STRING, v->as.str.ptr, v->as.str.len);
+        return put_span(q, TAG(F_STRING, 2), v->as.str.ptr, v->as.str.len);
     case RVR_T_BYTES:
-        return enc_bytes(os, F_BYTES, v->as.bytes.ptr, v->as.bytes.len);
+        return put_span(q, TAG(F_BYTES, 2), v->as.bytes.ptr, v->as.bytes.len);
     case RVR_T_UUID:
-        return enc_bytes(os, F_UUID, v->as.uuid.bytes, 16);
-    case RVR_T_LIST:
-        return enc_sub(os, F_LIST, enc_list_fn, v->as.list);
+        return put_span(q, TAG(F_UUID, 2), v->as.uuid.bytes, 16);
+    case RVR_T_LIST: {
+        const rvr_list *l = v->as.list;
+        *q++ = TAG(F_LIST, 2);
+        q = rvr_enc_varint(q, list_body_size(l));
+        for (size_t i = 0, k = rvr_list_len(l); i < k; i++) {
+            const rvr_value *it = rvr_list_get(l, i);
+            *q++ = TAG(F_ITEMS, 2);
+            q = rvr_enc_varint(q, rvr_value_enc_size(it));
+            q = rvr_value_enc_put(q, it);
+        }
+        return q;
+    }
     case RVR_T_MAP:
-        return enc_sub(os, F_MAP, enc_map_fn, v->as.map);
+        *q++ = TAG(F_MAP, 2);
+        q = rvr_enc_varint(q, rvr_map_enc_size(v->as.map));
+        return rvr_map_enc_put(q, v->as.map);
     default:
-        return false;
+        return q;
     }
 }
 
-static bool enc_entry_fn(pb_ostream_t *os, const void *arg)
+uint8_t *rvr_map_enc_put(uint8_t *q, const rvr_map *m)
 {
-    const rvr_map_entry *e = arg;
-    return enc_bytes(os, F_KEY, e->key, e->keylen) && enc_sub(os, F_VALUE, enc_value_fn, &e->val);
-}
-
-static bool enc_map(pb_ostream_t *os, const rvr_map *m)
-{
-    for (uint32_t i = 0; i < m->len; i++)
-        if (!enc_sub(os, F_ENTRIES, enc_entry_fn, &m->entries[i]))
-            return false;
-    return true;
-}
-
-static rvr_status run_encoder(rvr_buf *out, bool (*fn)(pb_ostream_t *, const void *), const void *arg)
-{
-    if (out == NULL || arg == NULL)
-        return RVR_EINVAL;
-    size_t start = out->len;
-    pb_ostream_t os = { .callback = buf_write, .state = out, .max_size = SIZE_MAX };
-    if (!fn(&os, arg)) {
-        out->len = start;
-        return RVR_ENOMEM;   /* the only way a write into a growing buffer fails */
+    for (uint32_t i = 0; i < m->len; i++) {
+        const rvr_map_entry *e = &m->entries[i];
+        size_t vs = rvr_value_enc_size(&e->val);
+        *q++ = TAG(F_ENTRIES, 2);
+        q = rvr_enc_varint(q, ld(e->keylen) + ld(vs));
+        q = put_span(q, TAG(F_KEY, 2), e->key, e->keylen);
+        *q++ = TAG(F_VALUE, 2);
+        q = rvr_enc_varint(q, vs);
+        q = rvr_value_enc_put(q, &e->val);
     }
-    return RVR_OK;
+    return q;
 }
 
 rvr_status rvr_value_encode(const rvr_value *v, rvr_buf *out)
 {
-    if (v != NULL && (v->type == RVR_T_NONE || v->type > RVR_T_MAP))
+    if (v == NULL || out == NULL || v->type == RVR_T_NONE || v->type > RVR_T_MAP)
         return RVR_EINVAL;
-    return run_encoder(out, enc_value_fn, v);
+    size_t n = rvr_value_enc_size(v);
+    rvr_status st = rvr_buf_reserve(out, n);
+    if (st != RVR_OK)
+        return st;
+    out->len = (size_t)(rvr_value_enc_put(out->data + out->len, v) - out->data);
+    return RVR_OK;
 }
 
 rvr_status rvr_map_encode(const rvr_map *m, rvr_buf *out)
 {
-    return run_encoder(out, enc_map_fn, m);
+    if (m == NULL || out == NULL)
+        return RVR_EINVAL;
+    size_t n = rvr_map_enc_size(m);
+    rvr_status st = rvr_buf_reserve(out, n);
+    if (st != RVR_OK)
+        return st;
+    out->len = (size_t)(rvr_map_enc_put(out->data + out->len, m) - out->data);
+    return RVR_OK;
 }
 
 /* ---- decoding --------------------------------------------------------------- */
+
+/* A field's key.  Field number 0 is malformed (nanopb alone reads it as a
+ * field to skip), as is a varint longer than 10 bytes or over 64 bits:
+ * the same rules as the MSG decoder (wire_msg.c). */
+static bool get_tag(pb_istream_t *is, pb_wire_type_t *wt, uint32_t *field)
+{
+    bool eof;
+    return pb_decode_tag(is, wt, field, &eof) && *field != 0;
+}
+
+static bool skip_field(pb_istream_t *is, pb_wire_type_t wt)
+{
+    uint64_t v;
+    if (wt == PB_WT_VARINT)
+        return pb_decode_varint(is, &v);   /* bounded, unlike pb_skip_field's */
+    return pb_skip_field(is, wt);
+}
 
 static rvr_status dec_value(pb_istream_t *is, unsigned budget, rvr_value *out);
 static rvr_status dec_map(pb_istream_t *is, unsigned budget, rvr_map *m, unsigned put_depth);
@@ -201,11 +278,10 @@ static rvr_status dec_list(pb_istream_t *is, unsigned budget, rvr_list *l)
     while (is->bytes_left > 0) {
         pb_wire_type_t wt;
         uint32_t field;
-        bool eof;
-        if (!pb_decode_tag(is, &wt, &field, &eof))
+        if (!get_tag(is, &wt, &field))
             return RVR_EPROTO;
         if (field != F_ITEMS || wt != PB_WT_STRING) {
-            if (!pb_skip_field(is, wt))
+            if (!skip_field(is, wt))
                 return RVR_EPROTO;
             continue;
         }
@@ -298,13 +374,12 @@ static rvr_status dec_value(pb_istream_t *is, unsigned budget, rvr_value *out)
     while (st == RVR_OK && is->bytes_left > 0) {
         pb_wire_type_t wt;
         uint32_t field;
-        bool eof;
-        if (!pb_decode_tag(is, &wt, &field, &eof)) {
+        if (!get_tag(is, &wt, &field)) {
             st = RVR_EPROTO;
             break;
         }
         if (field < F_BOOL || field > F_MAP) {
-            if (!pb_skip_field(is, wt))   /* a newer peer's kind: ignore it */
+            if (!skip_field(is, wt))   /* a newer peer's kind: ignore it */
                 st = RVR_EPROTO;
             continue;
         }
@@ -356,8 +431,7 @@ static rvr_status dec_entry(pb_istream_t *is, unsigned budget, rvr_map *m, unsig
     while (st == RVR_OK && is->bytes_left > 0) {
         pb_wire_type_t wt;
         uint32_t field;
-        bool eof;
-        if (!pb_decode_tag(is, &wt, &field, &eof)) {
+        if (!get_tag(is, &wt, &field)) {
             st = RVR_EPROTO;
         } else if (field == F_KEY && wt == PB_WT_STRING) {
             free(key);
@@ -370,7 +444,7 @@ static rvr_status dec_entry(pb_istream_t *is, unsigned budget, rvr_map *m, unsig
             rvr_value_clear(&v);
             if ((st = open_sub(is, &sub)) == RVR_OK)
                 st = close_sub(is, &sub, dec_value(&sub, budget, &v));
-        } else if (!pb_skip_field(is, wt)) {
+        } else if (!skip_field(is, wt)) {
             st = RVR_EPROTO;
         }
     }
@@ -388,11 +462,10 @@ static rvr_status dec_map(pb_istream_t *is, unsigned budget, rvr_map *m, unsigne
     while (is->bytes_left > 0) {
         pb_wire_type_t wt;
         uint32_t field;
-        bool eof;
-        if (!pb_decode_tag(is, &wt, &field, &eof))
+        if (!get_tag(is, &wt, &field))
             return RVR_EPROTO;
         if (field != F_ENTRIES || wt != PB_WT_STRING) {
-            if (!pb_skip_field(is, wt))
+            if (!skip_field(is, wt))
                 return RVR_EPROTO;
             continue;
         }

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "bigbuf.h"
 #include "conn_auth.h"
 #include "control.h"
 #include "packet_impl.h"
@@ -66,7 +67,7 @@ void rvr_conn_unref(conn *c)
     rvr_sdesc_table_fini(&c->schemas);
     free(c->described);
     free(c->rbuf);
-    free(c->big);
+    rvr_big_free(c->big);
     rvr_conn_auth_free(c);
     free(c);
 }
@@ -392,7 +393,7 @@ static void on_big_msg(rvr_net *net, conn *c)
     rvr_status st = rvr_wire_get_msg_tail(c->rbuf + RVR_WIRE_HDR_LEN, c->big_off, tail, c->big_len,
                                           &net->lim, &h, &pkt);
     if (st != RVR_OK) {
-        free(tail);
+        rvr_big_free(tail);
         bad_msg(net, c, st);
         return;
     }
@@ -596,7 +597,7 @@ static size_t parse(rvr_net *net, conn *c)
             if (type == RVR_FRAME_MSG && c->state == C_READY && len >= 2 * RVR_FRAME_EXT_MIN &&
                 rvr_wire_msg_tail(c->rbuf + pos + RVR_WIRE_HDR_LEN, have, len, RVR_FRAME_EXT_MIN,
                                   &off) &&
-                (c->big = malloc(len - off + 1)) != NULL) {
+                (c->big = rvr_big_alloc(len - off + 1)) != NULL) {
                 size_t got = have - off;   /* < len - off: the frame is incomplete */
                 memcpy(c->big, c->rbuf + pos + RVR_WIRE_HDR_LEN + off, got);
                 c->big_len = len - off;

@@ -29,11 +29,13 @@ enum { BY_ARRIVAL, BY_TAG, BY_SRC };
 #define SPIN_PURE_NS 3000u
 #define SPIN_PROBE_EVERY 8u
 #define SPIN_PROBE_NS 100000u
-/* With a poller: spin at most this long before polling (a wake-up through
- * the socket costs less than a spinning thread taking the core the sender
- * needs), and poll at most POLL_NS before parking; one epoll_wait lasts at
- * most POLL_SLICE_MS, so a poke that went astray costs at most that. */
-#define SPIN_POLLER_NS 2000u
+/* With a poller the spinner also polls the sockets without blocking (every
+ * SPIN_POLL_EVERY turns), so a reply from another VM is read by the thread
+ * that waits for it, with no wake-up on either side: the round trip of a
+ * busy-polling TCP reader.  Then it polls blocking for at most POLL_NS
+ * before parking; one epoll_wait lasts at most POLL_SLICE_MS, so a poke
+ * that went astray costs at most that. */
+#define SPIN_POLL_EVERY 4u
 #define POLL_NS 50000000u
 #define POLL_SLICE_MS 5
 /* Empty groups are kept for reuse (a ping-pong recreates its group on every
@@ -353,8 +355,8 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
 static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
 {
     uint64_t start = rvr_now_ns(), now = start;
-    uint64_t budget = mb->poller.ctx != NULL && mb->spin_ns > SPIN_POLLER_NS ? SPIN_POLLER_NS
-                                                                             : mb->spin_ns;
+    uint64_t budget = mb->spin_ns;
+    bool sockets = mb->poller.ctx != NULL;
     /* Two threads that both park wake each other through the kernel, and
      * then neither's short spin ever sees the other's reply in time: every
      * SPIN_PROBE_EVERY-th wait spins long enough to catch a reply that is
@@ -379,6 +381,10 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
                 break;
             if (now - start > SPIN_PURE_NS)
                 rvr_thread_yield();
+        } else if (sockets && (i % SPIN_POLL_EVERY) == 0) {
+            polling_for = mb;   /* our own pushes need no poke */
+            mb->poller.poll(mb->poller.ctx, 0, &mb->pushed, seen);
+            polling_for = NULL;
         } else {
             rvr_cpu_relax();
         }
@@ -460,7 +466,8 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             while (atomic_load_explicit(&mb->pushed, memory_order_acquire) == scanned &&
                    !atomic_load_explicit(&mb->closed, memory_order_relaxed) && now < until) {
                 uint64_t ms = (until - now + 999999u) / 1000000u;
-                if (!mb->poller.poll(mb->poller.ctx, ms > POLL_SLICE_MS ? POLL_SLICE_MS : (int)ms))
+                if (!mb->poller.poll(mb->poller.ctx, ms > POLL_SLICE_MS ? POLL_SLICE_MS : (int)ms,
+                                     &mb->pushed, scanned))
                     break;   /* another VR polls: park, it signals us */
                 now = rvr_now_ns();
             }

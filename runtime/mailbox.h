@@ -29,7 +29,9 @@ typedef struct mb_index {
 /* Receive-side polling (transport.h, rvr_net_poll): a taker with nothing
  * to take waits for the network itself; a push by another thread pokes it. */
 typedef struct rvr_mb_poller {
-    bool (*poll)(void *ctx, int timeout_ms);   /* false: cannot poll now */
+    /* false: cannot poll now.  Returns at once when *news != seen once it
+     * may poll: a push that came before then was not seen by its poke. */
+    bool (*poll)(void *ctx, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen);
     void (*poke)(void *ctx);
     void *ctx;                                 /* NULL: no polling */
 } rvr_mb_poller;

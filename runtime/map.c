@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigbuf.h"
 #include "value_impl.h"
 
 #define MAP_SMALL      8   /* up to this many entries: no index */
@@ -70,12 +71,17 @@ static void key_free(const rvr_map *m, char *key)
         free(key);
 }
 
-static void val_clear(const rvr_map *m, rvr_value *v)
+static void val_clear(const rvr_map *m, rvr_map_entry *e)
 {
-    if (blob_in_store(m, v))
-        memset(v, 0, sizeof *v);
-    else
-        rvr_value_clear(v);
+    if (e->big) {
+        rvr_big_free(e->val.as.bytes.ptr);   /* str shares the layout */
+        memset(&e->val, 0, sizeof e->val);
+        e->big = false;
+    } else if (blob_in_store(m, &e->val)) {
+        memset(&e->val, 0, sizeof e->val);
+    } else {
+        rvr_value_clear(&e->val);
+    }
 }
 
 void rvr_map_fini(rvr_map *m)
@@ -84,7 +90,7 @@ void rvr_map_fini(rvr_map *m)
         return;
     for (uint32_t i = 0; i < m->len; i++) {
         key_free(m, m->entries[i].key);
-        val_clear(m, &m->entries[i].val);
+        val_clear(m, &m->entries[i]);
     }
     if (!in_store(m, m->entries))
         free(m->entries);
@@ -94,7 +100,11 @@ void rvr_map_fini(rvr_map *m)
 
 rvr_status rvr_map_own(rvr_map *m)
 {
-    if (m == NULL || m->store_lo == NULL)
+    if (m == NULL)
+        return RVR_OK;
+    for (uint32_t i = 0; m->store_lo == NULL && i < m->len; i++)
+        m->entries[i].big = false;
+    if (m->store_lo == NULL)
         return RVR_OK;
     if (in_store(m, m->entries)) {
         rvr_map_entry *e = malloc((size_t)(m->cap ? m->cap : 1) * sizeof *e);
@@ -103,9 +113,11 @@ rvr_status rvr_map_own(rvr_map *m)
         memcpy(e, m->entries, (size_t)m->len * sizeof *e);
         m->entries = e;
     }
-    /* Entry by entry, so that a failure leaves every pointer right. */
+    /* Entry by entry, so that a failure leaves every pointer right.  A big
+     * buffer is a malloc block: whoever takes it frees it with free(). */
     for (uint32_t i = 0; i < m->len; i++) {
         rvr_map_entry *e = &m->entries[i];
+        e->big = false;
         if (in_store(m, e->key)) {
             char *k = malloc(e->keylen + 1);
             if (k == NULL)
@@ -317,7 +329,7 @@ static rvr_status map_reserve(rvr_map *m, uint32_t want)
     return RVR_OK;
 }
 
-rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth)
+static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth, bool big)
 {
     if (m == NULL)
         return RVR_EINVAL;
@@ -339,8 +351,9 @@ rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_d
         /* Replace in place: the key keeps its position. */
         rvr_map_entry *e = &m->entries[pos];
         unsigned old = rvr_value_depth(&e->val);
-        val_clear(m, &e->val);
+        val_clear(m, e);
         e->val = *v;
+        e->big = big;
         memset(v, 0, sizeof *v);
         if (d >= m->depth)
             m->depth = d;
@@ -369,7 +382,8 @@ rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_d
 
     rvr_map_entry *e = &m->entries[m->len];
     e->key = k;
-    e->keylen = (uint32_t)keylen;
+    e->keylen = (uint16_t)keylen;
+    e->big = big;
     e->hash = hash;
     e->val = *v;
     memset(v, 0, sizeof *v);
@@ -381,11 +395,39 @@ rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_d
     return RVR_OK;
 }
 
+rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth)
+{
+    return map_put(m, key, v, max_depth, false);
+}
+
+rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf, size_t len)
+{
+    if (m == NULL || buf == NULL || (type != RVR_T_STRING && type != RVR_T_BYTES))
+        return RVR_EINVAL;
+    rvr_value v = { .type = type };
+    v.as.bytes.ptr = buf;   /* str shares the layout */
+    v.as.bytes.len = len;
+    return map_put(m, key, &v, RVR_MAX_DEPTH, true);
+}
+
 rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
                             size_t len)
 {
     if (m == NULL || (type != RVR_T_STRING && type != RVR_T_BYTES))
         return RVR_EINVAL;
+    if (len >= RVR_BIG_MIN && len <= RVR_MAX_VALUE_SIZE && data != NULL &&
+        (type == RVR_T_BYTES || memchr(data, '\0', len) == NULL)) {
+        /* Large: a recycled buffer, so writing it faults in no pages. */
+        char *big = rvr_big_alloc(len + 1);
+        if (big == NULL)
+            return RVR_ENOMEM;
+        memcpy(big, data, len);
+        big[len] = '\0';
+        rvr_status st = rvr_map_put_big(m, key, type, big, len);
+        if (st != RVR_OK)
+            rvr_big_free(big);
+        return st;
+    }
     char *buf = len < STORE_BLOB_MAX ? store_take(m, len + 1) : NULL;
     if (buf == NULL) {
         rvr_value v;
@@ -432,7 +474,7 @@ rvr_status rvr_map_remove(rvr_map *m, const char *key)
     rvr_map_entry *e = &m->entries[pos];
     unsigned gone = rvr_value_depth(&e->val);
     key_free(m, e->key);
-    val_clear(m, &e->val);
+    val_clear(m, e);
     memmove(e, e + 1, (size_t)(m->len - pos - 1) * sizeof *e);
     m->len--;
 
@@ -476,6 +518,7 @@ rvr_status rvr_map_copy_into(rvr_map *dst, const rvr_map *src)
             goto fail;
         }
         d->keylen = s->keylen;
+        d->big = false;
         d->hash = s->hash;
         dst->len++;
     }

@@ -33,6 +33,7 @@
 
 static RVR_TLS frame *pool_head;
 static RVR_TLS int pool_n;
+static RVR_TLS bool pool_registered;
 static pthread_key_t pool_key;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
@@ -97,8 +98,9 @@ void rvr_frame_free(frame *f)
         frame_destroy(f);
         return;
     }
-    if (pool_n == 0) {
+    if (!pool_registered) {
         /* First use on this thread: arrange for the cache to be freed at exit. */
+        pool_registered = true;
         pthread_once(&pool_once, pool_init);
         pthread_setspecific(pool_key, (void *)1);
     }
@@ -366,35 +368,30 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
     return next;
 }
 
-/* Appends f (taking it) and writes if nobody is; `wait`: first waits while
- * more than cfg.max_queue bytes wait for p (back-pressure). */
-static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
+/* With q_lock held: waits while more than cfg.max_queue bytes wait for p
+ * and it is (being) connected (back-pressure). */
+static void wait_room_locked(rvr_net *net, peer *p)
 {
-    f->next = NULL;
-    rvr_mutex_lock(&p->q_lock);
-    while (wait && p->qbytes > net->cfg.max_queue &&
+    while (p->qbytes > net->cfg.max_queue &&
            (p->wconn != NULL || p->out != NULL || p->need_connect) &&
            !atomic_load(&net->stopping)) {
         p->qwaiters++;
         rvr_cond_wait_until(&p->q_cond, &p->q_lock, rvr_now_ns() + 100000000u);
         p->qwaiters--;
     }
-    frame *t = p->qtail, *spare = NULL;
-    if (t != NULL && f->is_msg && f->schema == NULL && f->next_ext == 0 && t->is_msg &&
-        t->schema == NULL && t->next_ext == 0 && t->off == 0 && !p->writing &&
-        t->buf.cap - t->buf.len >= f->buf.len) {
-        /* Into the unwritten tail: one buffer, one iovec for many messages. */
-        memcpy(t->buf.data + t->buf.len, f->buf.data, f->buf.len);
-        t->buf.len += f->buf.len;
-        spare = f;
-    } else {
-        if (t != NULL)
-            t->next = f;
-        else
-            p->qhead = f;
-        p->qtail = f;
-    }
-    p->qbytes += flen(f);
+}
+
+/* A tail frame more small messages may be appended to (one iovec for many). */
+static bool appendable(const peer *p, const frame *t)
+{
+    return t != NULL && t->is_msg && t->schema == NULL && t->next_ext == 0 && t->off == 0 &&
+           !p->writing;
+}
+
+/* With q_lock held, after frames were appended: connects, coalesces or
+ * writes (see the top of this file); releases q_lock, then frees spare. */
+static void appended_locked(rvr_net *net, peer *p, frame *spare)
+{
     if (p->wconn == NULL) {
         bool wake = false;
         if (p->out == NULL && !p->need_connect) {
@@ -433,6 +430,32 @@ static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
     if (net->cfg.coalesce_ns != 0)
         __atomic_store_n(&p->last_ns, rvr_now_ns(), __ATOMIC_RELAXED);
     rvr_frame_free(spare);
+}
+
+/* Appends f (taking it) and writes if nobody is; `wait`: first waits for
+ * queue room (back-pressure). */
+static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
+{
+    f->next = NULL;
+    rvr_mutex_lock(&p->q_lock);
+    if (wait)
+        wait_room_locked(net, p);
+    frame *t = p->qtail, *spare = NULL;
+    if (f->is_msg && f->schema == NULL && f->next_ext == 0 && appendable(p, t) &&
+        t->buf.cap - t->buf.len >= f->buf.len) {
+        /* Into the unwritten tail: one buffer, one iovec for many messages. */
+        memcpy(t->buf.data + t->buf.len, f->buf.data, f->buf.len);
+        t->buf.len += f->buf.len;
+        spare = f;
+    } else {
+        if (t != NULL)
+            t->next = f;
+        else
+            p->qhead = f;
+        p->qtail = f;
+    }
+    p->qbytes += flen(f);
+    appended_locked(net, p, spare);
 }
 
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
@@ -578,6 +601,26 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         return RVR_ELIMIT;
     frame *f;
     rvr_status st;
+    if (size <= POOL_FRAME_CAP / 4) {
+        /* Small: encoded straight into the queue's unwritten tail, if any. */
+        rvr_mutex_lock(&pe->q_lock);
+        if (wait)
+            wait_room_locked(net, pe);
+        frame *t = pe->qtail;
+        if (appendable(pe, t) && t->buf.cap - t->buf.len >= size) {
+            size_t before = t->buf.len;
+            if ((st = rvr_wire_put_packet(&t->buf, dst, p)) != RVR_OK) {
+                t->buf.len = before;
+                rvr_mutex_unlock(&pe->q_lock);
+                return st;
+            }
+            pe->qbytes += t->buf.len - before;
+            appended_locked(net, pe, NULL);
+            rvr_packet_free(p);
+            return RVR_OK;
+        }
+        rvr_mutex_unlock(&pe->q_lock);
+    }
     if (size >= 2 * RVR_FRAME_EXT_MIN) {
         /* Large values go to writev from the packet itself: no copy. */
         if ((f = rvr_frame_new(4096)) == NULL)

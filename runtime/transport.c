@@ -448,7 +448,7 @@ static void *io_main(void *arg)
     return NULL;
 }
 
-bool rvr_net_poll(rvr_net *net, int timeout_ms)
+bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen)
 {
     bool no = false;
     /* The VR is about to wait: what it sent must not wait with it. */
@@ -460,7 +460,10 @@ bool rvr_net_poll(rvr_net *net, int timeout_ms)
         !atomic_compare_exchange_strong(&net->poll_token, &no, true))
         return false;
     atomic_fetch_add(&net->poll_busy, 1);
-    if (!atomic_load(&net->stopping)) {
+    /* A push between the caller's last look and our taking the token poked
+     * nobody we would hear (the I/O thread may have taken the poke, seeing
+     * no token): look again.  From now on its re-poke reaches us. */
+    if (!atomic_load(&net->stopping) && atomic_load(news) == seen) {
         struct epoll_event evs[32];
         int n = epoll_wait(net->ep, evs, 32, timeout_ms);
         if (n > 0) {

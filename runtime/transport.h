@@ -88,7 +88,7 @@ bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uui
  * thread wake-up per message instead of two).  Waits up to timeout_ms in
  * epoll_wait and handles what arrives (delivering to any VR); false at
  * once when another VR is polling.  rvr_net_poke wakes the polling VR. */
-bool rvr_net_poll(rvr_net *net, int timeout_ms);
+bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen);
 void rvr_net_poke(rvr_net *net);
 
 /* The address this VM listens on ("host:port"; the host may be 0.0.0.0). */

@@ -7,7 +7,8 @@
 
 typedef struct rvr_map_entry {
     char *key;
-    uint32_t keylen;
+    uint16_t keylen;         /* <= RVR_MAX_NAME */
+    bool big;                /* val's string/bytes buffer is from rvr_big_alloc (bigbuf.h) */
     uint32_t hash;
     rvr_value val;
 } rvr_map_entry;
@@ -38,6 +39,9 @@ rvr_status rvr_map_own(rvr_map *m);
  * NUL inside) or bytes value, in the inline storage when it fits. */
 rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
                             size_t len);
+/* Sets key to the string/bytes value buf[0..len) (buf[len] == '\0'),
+ * adopting buf, a buffer from rvr_big_alloc, on success only. */
+rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf, size_t len);
 /* Deep-copies src into the initialised, empty dst. */
 rvr_status rvr_map_copy_into(rvr_map *dst, const rvr_map *src);
 
@@ -59,6 +63,16 @@ const rvr_value *rvr_map_find(const rvr_map *m, const char *key, size_t keylen,
 /* RVR_OK if *v may be stored in a container: a known type other than NONE,
  * non-NULL list/map/string pointers, sizes within RVR_MAX_VALUE_SIZE. */
 rvr_status rvr_value_check(const rvr_value *v);
+
+/* The protobuf encoding of values (codec.c), for encoders that write
+ * straight into a buffer (wire.c): the size of a Value message and of a
+ * Map message's body, and writers that need that much room at q and
+ * return the end of what they wrote. */
+size_t rvr_value_enc_size(const rvr_value *v);
+size_t rvr_map_enc_size(const rvr_map *m);
+uint8_t *rvr_value_enc_put(uint8_t *q, const rvr_value *v);
+uint8_t *rvr_map_enc_put(uint8_t *q, const rvr_map *m);
+uint8_t *rvr_enc_varint(uint8_t *q, uint64_t v);
 
 /* FNV-1a, used for map keys and the mailbox's tag index. */
 static inline uint32_t rvr_hash_bytes(const void *p, size_t n)

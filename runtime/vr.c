@@ -111,7 +111,10 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
     return st;
 }
 
-static bool net_poll(void *net, int timeout_ms) { return rvr_net_poll(net, timeout_ms); }
+static bool net_poll(void *net, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen)
+{
+    return rvr_net_poll(net, timeout_ms, news, seen);
+}
 static void net_poke(void *net) { rvr_net_poke(net); }
 
 /* A VM with a transport: a receiver waits for the sockets itself

@@ -73,38 +73,6 @@ static size_t vlen(uint64_t v)
 /* A length-delimited field of n bytes, tag included (all our tags are < 16). */
 static size_t ld(size_t n) { return 1 + vlen(n) + n; }
 
-static size_t map_body_size(const rvr_map *m);
-
-/* The Value message, as codec.c writes it. */
-static size_t value_size(const rvr_value *v)
-{
-    switch (v->type) {
-    case RVR_T_BOOL: return 2;
-    case RVR_T_INT: return 1 + vlen(((uint64_t)v->as.i << 1) ^ (uint64_t)(v->as.i >> 63));
-    case RVR_T_UINT: return 1 + vlen(v->as.u);
-    case RVR_T_DOUBLE: return 9;
-    case RVR_T_STRING: return ld(v->as.str.len);
-    case RVR_T_BYTES: return ld(v->as.bytes.len);
-    case RVR_T_UUID: return ld(16);
-    case RVR_T_LIST: {
-        size_t n = 0;
-        for (size_t i = 0, k = rvr_list_len(v->as.list); i < k; i++)
-            n += ld(value_size(rvr_list_get(v->as.list, i)));
-        return ld(n);
-    }
-    case RVR_T_MAP: return ld(map_body_size(v->as.map));
-    default: return 0;
-    }
-}
-
-static size_t map_body_size(const rvr_map *m)
-{
-    size_t n = 0;
-    for (uint32_t i = 0; i < m->len; i++)
-        n += ld(ld(m->entries[i].keylen) + ld(value_size(&m->entries[i].val)));
-    return n;
-}
-
 static size_t msg_payload_size(const rvr_wire_msg *m, size_t *attrs_len)
 {
     size_t n = 2 * ld(16) + ld(m->tag_len);
@@ -112,7 +80,7 @@ static size_t msg_payload_size(const rvr_wire_msg *m, size_t *attrs_len)
         n += 9;
     if (m->body_len > 0)
         n += ld(m->body_len);
-    *attrs_len = m->attrs != NULL ? map_body_size(m->attrs) : 0;
+    *attrs_len = m->attrs != NULL ? rvr_map_enc_size(m->attrs) : 0;
     if (*attrs_len > 0)
         n += ld(*attrs_len);
     return n;
@@ -150,48 +118,6 @@ static uint8_t *put_span(uint8_t *q, unsigned field, const void *p, size_t n)
     return q + n;
 }
 
-/* A flat value (not a list or map) as codec.c's rvr_value_encode writes
- * it: the Value message's one field.  q has room for value_size(v). */
-static uint8_t *put_flat_value(uint8_t *q, const rvr_value *v)
-{
-    switch (v->type) {
-    case RVR_T_BOOL:
-        *q++ = 0x08;
-        *q++ = v->as.b ? 1 : 0;
-        return q;
-    case RVR_T_INT:
-        *q++ = 0x10;
-        return put_varint(q, ((uint64_t)v->as.i << 1) ^ (uint64_t)(v->as.i >> 63));   /* zigzag */
-    case RVR_T_UINT:
-        *q++ = 0x18;
-        return put_varint(q, v->as.u);
-    case RVR_T_DOUBLE: {
-        uint64_t x;
-        memcpy(&x, &v->as.d, 8);
-        *q++ = 0x21;
-        for (int i = 0; i < 8; i++)
-            *q++ = (uint8_t)(x >> (8 * i));   /* little-endian */
-        return q;
-    }
-    case RVR_T_STRING:
-    case RVR_T_BYTES: {
-        bool str = v->type == RVR_T_STRING;
-        size_t n = str ? v->as.str.len : v->as.bytes.len;
-        *q++ = str ? T_STR : T_BYTES;
-        q = put_varint(q, n);
-        memcpy(q, str ? (const void *)v->as.str.ptr : v->as.bytes.ptr, n);
-        return q + n;
-    }
-    case RVR_T_UUID:
-        *q++ = 0x3a;
-        *q++ = 16;
-        memcpy(q, v->as.uuid.bytes, 16);
-        return q + 16;
-    default:
-        return q;
-    }
-}
-
 /* The entries of an attribute map, as codec.c's rvr_map_encode writes them;
  * large string/bytes data out of line when ext != NULL. */
 static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_wire_ext *ext,
@@ -199,9 +125,13 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
 {
     for (uint32_t i = 0; i < m->len; i++) {
         const rvr_map_entry *e = &m->entries[i];
-        size_t vs = value_size(&e->val);
-        bool flat = e->val.type != RVR_T_LIST && e->val.type != RVR_T_MAP;
-        rvr_status st = rvr_buf_reserve(out, 3 * 11 + 2 + e->keylen + (flat && ext == NULL ? vs : 0));
+        const rvr_value *v = &e->val;
+        size_t vs = rvr_value_enc_size(v);
+        bool str = v->type == RVR_T_STRING;
+        size_t n = str ? v->as.str.len : v->type == RVR_T_BYTES ? v->as.bytes.len : 0;
+        bool out_of_line = ext != NULL && (str || v->type == RVR_T_BYTES) && n >= min_ext &&
+                           n > 0 && *next < max_ext;
+        rvr_status st = rvr_buf_reserve(out, 4 * 11 + 2 + e->keylen + (out_of_line ? 0 : vs));
         if (st != RVR_OK)
             return st;
         uint8_t *q = out->data + out->len;
@@ -213,11 +143,7 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
         q += e->keylen;
         *q++ = T_VALUE;
         q = put_varint(q, vs);
-        const rvr_value *v = &e->val;
-        bool str = v->type == RVR_T_STRING;
-        size_t n = str ? v->as.str.len : v->type == RVR_T_BYTES ? v->as.bytes.len : 0;
-        if (ext != NULL && (str || v->type == RVR_T_BYTES) && n >= min_ext && n > 0 &&
-            *next < max_ext) {
+        if (out_of_line) {
             *q++ = str ? T_STR : T_BYTES;
             q = put_varint(q, n);
             out->len = (size_t)(q - out->data);
@@ -227,13 +153,7 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
             (*next)++;
             continue;
         }
-        if (flat && ext == NULL) {
-            out->len = (size_t)(put_flat_value(q, v) - out->data);
-            continue;
-        }
-        out->len = (size_t)(q - out->data);
-        if ((st = rvr_value_encode(v, out)) != RVR_OK)
-            return st;
+        out->len = (size_t)(rvr_value_enc_put(q, v) - out->data);
     }
     return RVR_OK;
 }

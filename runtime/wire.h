@@ -102,7 +102,7 @@ rvr_status rvr_wire_put_packet_ext(rvr_buf *out, const rvr_uuid *dst, const rvr_
  * rvr_wire_get_msg_tail. */
 bool rvr_wire_msg_tail(const uint8_t *p, size_t have, size_t total, size_t min, size_t *off);
 /* Decodes such a MSG from its first `off` bytes (p) and the value's data
- * (tail, tail_len bytes, malloc'ed with one more byte): on RVR_OK the packet
+ * (tail, tail_len bytes, from rvr_big_alloc with one more byte): on RVR_OK the packet
  * owns tail; otherwise the caller still does.  As rvr_wire_get_msg. */
 rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, size_t tail_len,
                                  const rvr_wire_limits *lim, rvr_wire_msg *hdr, rvr_packet **out);

@@ -23,11 +23,14 @@ typedef struct rd {
     const uint8_t *p, *end;
 } rd;
 
+/* A varint: at most 10 bytes, the 10th holding only the 64th bit. */
 static inline bool rd_varint(rd *r, uint64_t *v)
 {
     uint64_t x = 0;
     for (unsigned shift = 0; shift < 64 && r->p < r->end; shift += 7) {
         uint8_t b = *r->p++;
+        if (shift == 63 && b > 1)
+            return false;   /* over 64 bits */
         x |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
             *v = x;
@@ -37,14 +40,27 @@ static inline bool rd_varint(rd *r, uint64_t *v)
     return false;
 }
 
-/* A field's key: false when malformed (field number 0 included). */
+/* A field's key: a 32-bit varint (bytes past 32 bits must be zero, or the
+ * sign extension of a negative int32, as protobuf encoders may write),
+ * field number 1 or more. */
 static inline bool rd_key(rd *r, uint32_t *field, unsigned *wt)
 {
     uint64_t k;
     if (r->p < r->end && *r->p < 0x80 && *r->p >= 8) {   /* one byte: fields 1-15 */
         k = *r->p++;
-    } else if (!rd_varint(r, &k) || k >> 3 == 0 || k >> 3 > UINT32_MAX) {
-        return false;
+    } else {
+        const uint8_t *start = r->p;
+        if (!rd_varint(r, &k))
+            return false;
+        if (k >> 32 != 0) {
+            /* Past 32 bits: only a sign extension of bit 31 is allowed. */
+            bool neg = (k >> 31 & 1) != 0 && k >> 32 == 0xffffffffu && r->p - start == 10;
+            if (!neg)
+                return false;
+            k &= 0xffffffffu;
+        }
+        if (k >> 3 == 0)
+            return false;
     }
     *field = (uint32_t)(k >> 3);
     *wt = (unsigned)(k & 7);
@@ -160,8 +176,25 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
     return RVR_OK;
 }
 
-/* One Value message (v[0..n)) as attribute `key` of m. */
-static rvr_status put_value(rvr_map *m, const char *key, const uint8_t *v, size_t n)
+/* A Value message read and checked, not yet stored: a flat value (kind,
+ * with x or the span sp/sn), or a nested one already decoded (val). */
+typedef struct parsed {
+    uint32_t kind;        /* F_*; 0: none */
+    uint64_t x;
+    const uint8_t *sp;
+    size_t sn;
+    rvr_value val;        /* F_LIST/F_MAP: owned */
+} parsed;
+
+static void parsed_clear(parsed *pv)
+{
+    if (pv->kind == F_LIST || pv->kind == F_MAP)
+        rvr_value_clear(&pv->val);
+    pv->kind = 0;
+}
+
+/* Reads the Value message v[0..n) into *pv (empty on error). */
+static rvr_status parse_value(const uint8_t *v, size_t n, parsed *pv)
 {
     static const unsigned char want[] = {
         [F_BOOL] = WT_VARINT, [F_INT] = WT_VARINT, [F_UINT] = WT_VARINT, [F_DOUBLE] = WT_64BIT,
@@ -169,10 +202,7 @@ static rvr_status put_value(rvr_map *m, const char *key, const uint8_t *v, size_
         [F_LIST] = WT_STRING, [F_MAP] = WT_STRING,
     };
     rd r = { v, v + n };
-    uint32_t kind = 0;
-    uint64_t x = 0;
-    const uint8_t *sp = NULL;
-    size_t sn = 0;
+    pv->kind = 0;
     while (r.p < r.end) {   /* a oneof: the last kind wins, each is checked */
         uint32_t field;
         unsigned wt;
@@ -187,60 +217,107 @@ static rvr_status put_value(rvr_map *m, const char *key, const uint8_t *v, size_
             return RVR_EPROTO;
         if (field == F_LIST || field == F_MAP) {
             /* Nested: the codec decodes the whole value (same rules). */
-            rvr_value val;
-            rvr_status st = rvr_value_decode(v, n, &val);
-            if (st == RVR_OK && (st = rvr_map_put(m, key, &val, RVR_MAX_DEPTH)) != RVR_OK)
-                rvr_value_clear(&val);
+            rvr_status st = rvr_value_decode(v, n, &pv->val);
+            pv->kind = st == RVR_OK ? (pv->val.type == RVR_T_LIST ? F_LIST : F_MAP) : 0;
             return st;
         }
         bool ok;
         if (field == F_DOUBLE)
-            ok = rd_fixed64(&r, &x);
+            ok = rd_fixed64(&r, &pv->x);
         else if (want[field] == WT_VARINT)
-            ok = rd_varint(&r, &x);
+            ok = rd_varint(&r, &pv->x);
         else
-            ok = rd_span(&r, &sp, &sn);
+            ok = rd_span(&r, &pv->sp, &pv->sn);
         if (!ok)
             return RVR_EPROTO;
-        if (field == F_UUID && sn != 16)
+        if (field == F_UUID && pv->sn != 16)
             return RVR_EPROTO;
-        if ((field == F_STRING || field == F_BYTES) && sn > RVR_MAX_VALUE_SIZE)
+        if ((field == F_STRING || field == F_BYTES) && pv->sn > RVR_MAX_VALUE_SIZE)
             return RVR_ELIMIT;
-        if (field == F_STRING && memchr(sp, '\0', sn) != NULL)
+        if (field == F_STRING && memchr(pv->sp, '\0', pv->sn) != NULL)
             return RVR_EPROTO;   /* River strings hold no NUL */
-        kind = field;
+        pv->kind = field;
     }
+    return pv->kind != 0 ? RVR_OK : RVR_EPROTO;   /* a value must hold something */
+}
+
+/* Stores *pv as attribute `key` of m (taking a nested value on success). */
+static rvr_status put_parsed(rvr_map *m, const char *key, parsed *pv)
+{
     rvr_value val;
-    switch (kind) {
+    switch (pv->kind) {
     case F_STRING:
-        return rvr_map_put_blob(m, key, RVR_T_STRING, sp, sn);
+        return rvr_map_put_blob(m, key, RVR_T_STRING, pv->sp, pv->sn);
     case F_BYTES:
-        return rvr_map_put_blob(m, key, RVR_T_BYTES, sp, sn);
+        return rvr_map_put_blob(m, key, RVR_T_BYTES, pv->sp, pv->sn);
+    case F_LIST:
+    case F_MAP:
+        return rvr_map_put(m, key, &pv->val, RVR_MAX_DEPTH);
     case F_BOOL:
-        val = rvr_value_bool(x != 0);
+        val = rvr_value_bool(pv->x != 0);
         break;
     case F_INT:
-        val = rvr_value_i64((int64_t)(x >> 1) ^ -(int64_t)(x & 1));   /* zigzag */
+        val = rvr_value_i64((int64_t)(pv->x >> 1) ^ -(int64_t)(pv->x & 1));   /* zigzag */
         break;
     case F_UINT:
-        val = rvr_value_u64(x);
+        val = rvr_value_u64(pv->x);
         break;
     case F_DOUBLE: {
         double d;
-        memcpy(&d, &x, sizeof d);
+        memcpy(&d, &pv->x, sizeof d);
         val = rvr_value_f64(d);
         break;
     }
-    case F_UUID: {
+    default: {   /* F_UUID */
         rvr_uuid u;
-        memcpy(u.bytes, sp, 16);
+        memcpy(u.bytes, pv->sp, 16);
         val = rvr_value_uuid(&u);
         break;
     }
-    default:
-        return RVR_EPROTO;   /* a value must hold something */
     }
     return rvr_map_put(m, key, &val, RVR_MAX_DEPTH);
+}
+
+/* One Entry message e[0..n) into m.  Key and value are checked in the
+ * order they come, as the codec does, so both report the same error. */
+static rvr_status decode_entry(const uint8_t *e, size_t n, rvr_map *m)
+{
+    rd r = { e, e + n };
+    const uint8_t *kp = NULL;
+    size_t kn = 0;
+    parsed pv = { 0 };
+    rvr_status st = RVR_OK;
+    while (st == RVR_OK && r.p < r.end) {
+        uint32_t field;
+        unsigned wt;
+        const uint8_t *vp;
+        size_t vn;
+        if (!rd_key(&r, &field, &wt)) {
+            st = RVR_EPROTO;
+        } else if (field == 1 && wt == WT_STRING) {
+            if (!rd_span(&r, &kp, &kn))
+                st = RVR_EPROTO;
+            else if (kn > RVR_MAX_NAME)
+                st = RVR_ELIMIT;
+            else if (kn == 0 || memchr(kp, '\0', kn) != NULL)
+                st = RVR_EPROTO;
+        } else if (field == 2 && wt == WT_STRING) {
+            parsed_clear(&pv);   /* repeated: the last one wins */
+            st = rd_span(&r, &vp, &vn) ? parse_value(vp, vn, &pv) : RVR_EPROTO;
+        } else if (!rd_skip(&r, wt)) {
+            st = RVR_EPROTO;
+        }
+    }
+    if (st == RVR_OK && (kp == NULL || pv.kind == 0))
+        st = RVR_EPROTO;
+    if (st == RVR_OK) {
+        char key[RVR_MAX_NAME + 1];
+        memcpy(key, kp, kn);
+        key[kn] = '\0';
+        st = put_parsed(m, key, &pv);
+    }
+    parsed_clear(&pv);   /* a nested value taken by the map is NONE: no-op */
+    return st;
 }
 
 /* The entries of an attribute map (Map message a[0..n)) into m. */
@@ -257,44 +334,11 @@ static rvr_status decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
                 return RVR_EPROTO;
             continue;
         }
-        rd e;
+        const uint8_t *ep;
         size_t en;
-        if (!rd_span(&r, &e.p, &en))
+        if (!rd_span(&r, &ep, &en))
             return RVR_EPROTO;
-        e.end = e.p + en;
-        const uint8_t *kp = NULL, *vp = NULL;
-        size_t kn = 0, vn = 0;
-        while (e.p < e.end) {
-            if (!rd_key(&e, &field, &wt))
-                return RVR_EPROTO;
-            if (field == 1 && wt == WT_STRING) {
-                if (!rd_span(&e, &kp, &kn))
-                    return RVR_EPROTO;
-                if (kn > RVR_MAX_NAME)
-                    return RVR_ELIMIT;
-                if (kn == 0 || memchr(kp, '\0', kn) != NULL)
-                    return RVR_EPROTO;
-            } else if (field == 2 && wt == WT_STRING) {
-                if (vp != NULL) {
-                    /* Repeated: the last wins, but the earlier must be valid. */
-                    rvr_value tmp;
-                    rvr_status st = rvr_value_decode(vp, vn, &tmp);
-                    if (st != RVR_OK)
-                        return st;
-                    rvr_value_clear(&tmp);
-                }
-                if (!rd_span(&e, &vp, &vn))
-                    return RVR_EPROTO;
-            } else if (!rd_skip(&e, wt)) {
-                return RVR_EPROTO;
-            }
-        }
-        if (kp == NULL || vp == NULL)
-            return RVR_EPROTO;
-        char key[RVR_MAX_NAME + 1];
-        memcpy(key, kp, kn);
-        key[kn] = '\0';
-        rvr_status st = put_value(m, key, vp, vn);
+        rvr_status st = decode_entry(ep, en, m);
         if (st != RVR_OK)
             return st;
     }
@@ -447,24 +491,15 @@ rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, si
         return st;
     }
     tail[tail_len] = '\0';
-    rvr_value v;
-    memset(&v, 0, sizeof v);
-    v.type = str ? RVR_T_STRING : RVR_T_BYTES;
-    if (str) {
-        v.as.str.ptr = (char *)tail;
-        v.as.str.len = tail_len;
-    } else {
-        v.as.bytes.ptr = tail;
-        v.as.bytes.len = tail_len;
-    }
     bool fresh = rvr_map_find(&pkt->attrs, name, keylen, rvr_hash_bytes(name, keylen)) == NULL;
     if (lim != NULL &&
         (pkt->attrs.len + fresh > lim->max_attrs || pkt->attrs.depth > lim->max_depth)) {
         rvr_packet_free(pkt);
         return RVR_ELIMIT;
     }
-    /* rvr_map_put takes v only on success: otherwise tail stays the caller's. */
-    if ((st = rvr_map_put(&pkt->attrs, name, &v, RVR_MAX_DEPTH)) != RVR_OK) {
+    /* Adopted only on success: otherwise tail stays the caller's. */
+    if ((st = rvr_map_put_big(&pkt->attrs, name, str ? RVR_T_STRING : RVR_T_BYTES, tail,
+                              tail_len)) != RVR_OK) {
         rvr_packet_free(pkt);
         return st;
     }
