@@ -225,8 +225,22 @@ rvr_status rvr_map_encode(const rvr_map *m, rvr_buf *out)
  * the same rules as the MSG decoder (wire_msg.c). */
 static bool get_tag(pb_istream_t *is, pb_wire_type_t *wt, uint32_t *field)
 {
-    bool eof;
-    return pb_decode_tag(is, wt, field, &eof) && *field != 0;
+    uint64_t k;
+    size_t left = is->bytes_left;
+    if (!pb_decode_varint(is, &k))
+        return false;
+    if (k >> 32 != 0) {
+        /* Past 32 bits only the 10-byte sign extension of bit 31 (a
+         * negative int32 written as int64) is allowed. */
+        if ((k >> 31 & 1) == 0 || k >> 32 != 0xffffffffu || left - is->bytes_left != 10)
+            return false;
+        k &= 0xffffffffu;
+    }
+    if (k >> 3 == 0)
+        return false;
+    *field = (uint32_t)(k >> 3);
+    *wt = (pb_wire_type_t)(k & 7);
+    return true;
 }
 
 static bool skip_field(pb_istream_t *is, pb_wire_type_t wt)
