@@ -184,7 +184,6 @@ static void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
     group_remove(&mb->srcs, p->sgroup, p, BY_SRC);
     p->tgroup = p->sgroup = NULL;
     p->next = p->prev = p->tnext = p->tprev = p->snext = p->sprev = NULL;
-    mb->count--;
 }
 
 /* ---- mailbox -------------------------------------------------------------- */
@@ -199,24 +198,77 @@ rvr_status rvr_mailbox_init(rvr_mailbox *mb)
         return RVR_ESYS;
     }
     atomic_init(&mb->pushed, 0);
+    atomic_init(&mb->taken, 0);
     atomic_init(&mb->closed, 0);
     mb->spin_ns = rvr_ncpus() > 1 ? SPIN_START_NS : 0;
     return RVR_OK;
 }
 
-void rvr_mailbox_fini(rvr_mailbox *mb)
+static void free_chain(rvr_packet *p)
 {
-    rvr_packet *p = mb->head;
     while (p != NULL) {
         rvr_packet *nx = p->next;
         p->tgroup = p->sgroup = NULL;
         rvr_packet_free(p);
         p = nx;
     }
+}
+
+void rvr_mailbox_fini(rvr_mailbox *mb)
+{
+    free_chain(mb->head);
+    free_chain(mb->pend_head);
+    free_chain(mb->in_head);
     index_fini(&mb->tags);
     index_fini(&mb->srcs);
     rvr_cond_destroy(&mb->cond);
     rvr_mutex_destroy(&mb->lock);
+}
+
+/* The owner: sorts what was pushed since it last looked into the indexed
+ * lists.  A packet that cannot be indexed (no memory for its group) stays
+ * pending, and so do those after it (order is kept); false then. */
+static bool sort_in(rvr_mailbox *mb)
+{
+    if (atomic_load_explicit(&mb->pushed, memory_order_acquire) != mb->sorted &&
+        mb->pend_head == NULL) {
+        rvr_mutex_lock(&mb->lock);
+        mb->pend_head = mb->in_head;
+        mb->pend_tail = mb->in_tail;
+        mb->in_head = mb->in_tail = NULL;
+        rvr_mutex_unlock(&mb->lock);
+    } else if (mb->pend_head != NULL) {
+        rvr_mutex_lock(&mb->lock);   /* retry the pending ones, then the newer */
+        if (mb->in_head != NULL) {
+            mb->pend_tail->next = mb->in_head;
+            mb->pend_tail = mb->in_tail;
+            mb->in_head = mb->in_tail = NULL;
+        }
+        rvr_mutex_unlock(&mb->lock);
+    }
+    while (mb->pend_head != NULL) {
+        rvr_packet *p = mb->pend_head;
+        mb_group *tg = index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
+        mb_group *sg = tg ? index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8))
+                          : NULL;
+        if (sg == NULL) {
+            if (tg != NULL && tg->n == 0)
+                mb->tags.nempty++;
+            return false;
+        }
+        mb->pend_head = p->next;
+        if (mb->pend_head == NULL)
+            mb->pend_tail = NULL;
+        p->tgroup = tg;
+        p->sgroup = sg;
+        list_append(&mb->head, &mb->tail, p, BY_ARRIVAL);
+        list_append(&tg->head, &tg->tail, p, BY_TAG);
+        list_append(&sg->head, &sg->tail, p, BY_SRC);
+        tg->n++;
+        sg->n++;
+        mb->sorted = p->seq;
+    }
+    return true;
 }
 
 /* The mailbox this thread is polling for: its own pushes need no poke. */
@@ -231,26 +283,16 @@ void rvr_mailbox_set_poller(rvr_mailbox *mb, const rvr_mb_poller *pl)
     rvr_mutex_unlock(&mb->lock);
 }
 
-/* Queues p, with mb->lock held. */
-static rvr_status push_locked(rvr_mailbox *mb, rvr_packet *p)
+/* Appends p to the inbox, with mb->lock held. */
+static void push_locked(rvr_mailbox *mb, rvr_packet *p)
 {
-    mb_group *tg = index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
-    mb_group *sg = tg ? index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8)) : NULL;
-    if (sg == NULL) {
-        if (tg != NULL && tg->n == 0)
-            mb->tags.nempty++;
-        return RVR_ENOMEM;
-    }
     p->seq = ++mb->seq;
-    p->tgroup = tg;
-    p->sgroup = sg;
-    list_append(&mb->head, &mb->tail, p, BY_ARRIVAL);
-    list_append(&tg->head, &tg->tail, p, BY_TAG);
-    list_append(&sg->head, &sg->tail, p, BY_SRC);
-    tg->n++;
-    sg->n++;
-    mb->count++;
-    return RVR_OK;
+    p->next = NULL;
+    if (mb->in_tail != NULL)
+        mb->in_tail->next = p;
+    else
+        mb->in_head = p;
+    mb->in_tail = p;
 }
 
 size_t rvr_mailbox_push_many(rvr_mailbox *mb, rvr_packet **ps, size_t n, rvr_status *why)
@@ -262,13 +304,8 @@ size_t rvr_mailbox_push_many(rvr_mailbox *mb, rvr_packet **ps, size_t n, rvr_sta
         *why = (rvr_status)closed;
         return 0;
     }
-    size_t k = 0;
-    while (k < n && (*why = push_locked(mb, ps[k])) == RVR_OK)
-        k++;
-    if (k == 0) {
-        rvr_mutex_unlock(&mb->lock);
-        return 0;
-    }
+    for (size_t k = 0; k < n; k++)
+        push_locked(mb, ps[k]);
     atomic_store_explicit(&mb->pushed, mb->seq, memory_order_release);
     int waiting = mb->waiting;
     rvr_mb_poller poke = { 0 };
@@ -283,7 +320,7 @@ size_t rvr_mailbox_push_many(rvr_mailbox *mb, rvr_packet **ps, size_t n, rvr_sta
         rvr_cond_signal(&mb->cond);
     if (poke.ctx != NULL)
         poke.poke(poke.ctx);
-    return k;
+    return n;
 }
 
 rvr_status rvr_mailbox_push(rvr_mailbox *mb, rvr_packet *p)
@@ -308,10 +345,9 @@ void rvr_mailbox_close(rvr_mailbox *mb, rvr_status why)
 
 size_t rvr_mailbox_count(rvr_mailbox *mb)
 {
-    rvr_mutex_lock(&mb->lock);
-    size_t n = mb->count;
-    rvr_mutex_unlock(&mb->lock);
-    return n;
+    /* Any thread (the control plane's ps): an instant's view. */
+    uint64_t taken = atomic_load_explicit(&mb->taken, memory_order_acquire);
+    return (size_t)(atomic_load_explicit(&mb->pushed, memory_order_acquire) - taken);
 }
 
 /* The oldest packet matching m among those newer than `scanned` (older ones
@@ -420,38 +456,39 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
     uint64_t deadline = timeout_ms > 0 ? rvr_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
     uint64_t scanned = 0;
     bool polled = false;
-    rvr_mutex_lock(&mb->lock);
     for (;;) {
+        /* Closed first: nothing is pushed after that, so what sort_in
+         * brings in is all there will be. */
+        bool closed = atomic_load_explicit(&mb->closed, memory_order_acquire) != 0;
+        bool sorted = sort_in(mb);
         rvr_packet *p = find(mb, m, scanned);
         if (p != NULL) {
-            rvr_status st = RVR_OK;
-            if (peek) {
-                if ((*out = rvr_packet_copy(p)) == NULL)
-                    st = RVR_ENOMEM;
-            } else {
-                unlink_packet(mb, p);
-                *out = p;
-            }
-            rvr_mutex_unlock(&mb->lock);
-            return st;
+            if (peek)
+                return (*out = rvr_packet_copy(p)) != NULL ? RVR_OK : RVR_ENOMEM;
+            unlink_packet(mb, p);
+            atomic_store_explicit(&mb->taken, atomic_load_explicit(&mb->taken, memory_order_relaxed) + 1,
+                                  memory_order_release);
+            *out = p;
+            return RVR_OK;
         }
-        scanned = mb->seq;
-        if (atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
-            rvr_mutex_unlock(&mb->lock);
+        if (!sorted)
+            return RVR_ENOMEM;   /* newer packets wait for memory to index them */
+        scanned = mb->sorted;
+        if (closed)
             return RVR_ECLOSED;
-        }
-        if (timeout_ms == 0 || (deadline != 0 && rvr_now_ns() >= deadline)) {
-            rvr_mutex_unlock(&mb->lock);
+        if (timeout_ms == 0 || (deadline != 0 && rvr_now_ns() >= deadline))
             return RVR_ETIMEDOUT;
-        }
         if (mb->spin_ns != 0) {
-            rvr_mutex_unlock(&mb->lock);
             bool news = spin_for_news(mb, scanned, deadline);
-            rvr_mutex_lock(&mb->lock);
-            if (news || mb->seq != scanned)
+            if (news || atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned)
                 continue;
             if (deadline != 0 && rvr_now_ns() >= deadline)
                 continue;
+        }
+        rvr_mutex_lock(&mb->lock);
+        if (mb->seq != scanned || atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
+            rvr_mutex_unlock(&mb->lock);
+            continue;
         }
         if (!polled && mb->poller.ctx != NULL) {
             /* Wait for the sockets ourselves: whatever arrives for us is
@@ -474,6 +511,7 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             polling_for = NULL;
             rvr_mutex_lock(&mb->lock);
             mb->polling = false;
+            rvr_mutex_unlock(&mb->lock);
             continue;
         }
         mb->waiting++;
@@ -482,5 +520,6 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
         else
             rvr_cond_wait_until(&mb->cond, &mb->lock, deadline);
         mb->waiting--;
+        rvr_mutex_unlock(&mb->lock);
     }
 }

@@ -3,7 +3,9 @@
  * Packets are kept in arrival order on one list and, at the same time, on a
  * per-tag and a per-src list, so a receive that names a tag or a source
  * scans only the packets of that tag or source.  Many threads push; only
- * the owning VR takes.  A taker first spins briefly (the sender is usually
+ * the owning VR takes.  A push only appends to an inbox under the lock; the
+ * owner moves the inbox into its indexed lists in one go when it looks, so
+ * pushers and the taker meet on the lock once per batch, not per packet.  A taker first spins briefly (the sender is usually
  * on another core and about to answer), then parks on a condition variable;
  * the spin budget adapts to how often spinning pays off.  With a poller
  * (a VM with a transport), a taker spins only briefly, then waits for the
@@ -37,14 +39,22 @@ typedef struct rvr_mb_poller {
 } rvr_mb_poller;
 
 typedef struct rvr_mailbox {
+    /* Shared with pushers, under lock: the inbox, pushed packets not yet
+     * sorted into the owner's lists. */
     rvr_mutex lock;
     rvr_cond cond;
-    rvr_packet *head, *tail;  /* arrival order */
-    size_t count;
+    rvr_packet *in_head, *in_tail;
     uint64_t seq;             /* arrival number of the newest packet */
     _Atomic uint64_t pushed;  /* == seq, read without the lock by spinners */
+    _Atomic uint64_t taken;   /* packets the owner took (rvr_mailbox_count) */
     _Atomic int closed;       /* 0 open; else the status senders get */
     int waiting;              /* takers parked on cond */
+    /* The owner's alone (no lock): packets sorted in, by arrival and
+     * indexed by tag and by source; `pend`: moved out of the inbox but not
+     * yet indexed (no memory for an index group). */
+    rvr_packet *head, *tail;
+    rvr_packet *pend_head, *pend_tail;
+    uint64_t sorted;          /* arrival number of the newest packet sorted in */
     mb_index tags, srcs;
     uint32_t spin_ns;         /* current spin budget */
     uint32_t spin_waits;      /* waits so far (every few probe longer) */

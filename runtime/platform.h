@@ -15,7 +15,23 @@
 typedef pthread_mutex_t rvr_mutex;
 typedef pthread_cond_t rvr_cond;
 
-static inline int rvr_mutex_init(rvr_mutex *m) { return pthread_mutex_init(m, NULL); }
+/* Adaptive where glibc has it: a contended lock spins briefly before it
+ * sleeps.  Every critical section in the runtime is short (no lock is held
+ * across a system call), so the holder is usually about to release it, and
+ * sleeping would cost the releaser a futex wake-up. */
+static inline int rvr_mutex_init(rvr_mutex *m)
+{
+#ifdef __GLIBC__
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    int rc = pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return rc;
+#else
+    return pthread_mutex_init(m, NULL);
+#endif
+}
 static inline void rvr_mutex_destroy(rvr_mutex *m) { pthread_mutex_destroy(m); }
 static inline void rvr_mutex_lock(rvr_mutex *m) { pthread_mutex_lock(m); }
 static inline void rvr_mutex_unlock(rvr_mutex *m) { pthread_mutex_unlock(m); }

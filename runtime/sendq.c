@@ -261,8 +261,12 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
             break;
         struct iovec iov[MAX_IOV];
         int n = 0;
-        for (frame *f = p->qhead; f != NULL && n < MAX_IOV; f = f->next)
+        frame *last = NULL;
+        for (frame *f = p->qhead; f != NULL && n < MAX_IOV; f = f->next) {
             n += frame_iov(f, iov + n, MAX_IOV - n);
+            last = f;
+        }
+        p->wlast = last;   /* frames up to it are being written: not appended to */
         rvr_conn_ref(c);
         p->kick = false;
         rvr_mutex_unlock(&p->q_lock);
@@ -272,6 +276,7 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
             shutdown(c->fd, SHUT_RDWR);   /* the I/O thread sees it and cleans up */
         rvr_conn_unref(c);
         rvr_mutex_lock(&p->q_lock);
+        p->wlast = NULL;
         size_t left = w > 0 ? (size_t)w : 0;
         while (p->qhead != NULL && left > 0) {
             frame *f = p->qhead;
@@ -381,11 +386,12 @@ static void wait_room_locked(rvr_net *net, peer *p)
     }
 }
 
-/* A tail frame more small messages may be appended to (one iovec for many). */
+/* A tail frame more small messages may be appended to (one iovec for
+ * many): not one a writer is writing right now. */
 static bool appendable(const peer *p, const frame *t)
 {
     return t != NULL && t->is_msg && t->schema == NULL && t->next_ext == 0 && t->off == 0 &&
-           !p->writing;
+           t != p->wlast;
 }
 
 /* With q_lock held, after frames were appended: connects, coalesces or
@@ -402,6 +408,14 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
         rvr_frame_free(spare);
         if (wake)
             rvr_net_wake(net);
+        return;
+    }
+    if (p->writing) {
+        /* Another thread is writing this queue: it writes what we appended
+         * before it stops (it loops while frames wait), so a stream keeps
+         * that thread writing while this one only encodes. */
+        rvr_mutex_unlock(&p->q_lock);
+        rvr_frame_free(spare);
         return;
     }
     size_t batch = net->cfg.batch_bytes != 0 ? net->cfg.batch_bytes : (size_t)64 << 10;

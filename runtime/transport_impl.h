@@ -116,6 +116,7 @@ struct peer {
     rvr_mutex q_lock;
     rvr_cond q_cond;            /* senders waiting for queue room */
     frame *qhead, *qtail;
+    frame *wlast;               /* the last frame a writer is writing now (NULL: none) */
     size_t qbytes;
     conn *wconn;                /* the ready connection messages go on */
     conn *out;                  /* our connection being established */
