@@ -329,22 +329,30 @@ static rvr_status map_reserve(rvr_map *m, uint32_t want)
     return RVR_OK;
 }
 
-static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth, bool big)
-{
-    if (m == NULL)
-        return RVR_EINVAL;
-    rvr_status st = rvr_name_check(key);
-    if (st != RVR_OK)
-        return st;
-    if ((st = rvr_value_check(v)) != RVR_OK)
-        return st;
-    if (v->type == RVR_T_MAP && v->as.map == m)
-        return RVR_EINVAL;  /* a map inside itself */
-    unsigned d = rvr_value_depth(v);
-    if (d > max_depth)
-        return RVR_ELIMIT;
+/* map_put flags: the value's buffer is from rvr_big_alloc; the value is a
+ * string or bytes built here (valid, depth 0: no checks needed). */
+enum { PUT_BIG = 1, PUT_BLOB = 2 };
 
-    size_t keylen = strlen(key);
+static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth,
+                          unsigned flags)
+{
+    bool big = (flags & PUT_BIG) != 0;
+    if (m == NULL || key == NULL || key[0] == '\0')
+        return RVR_EINVAL;
+    /* rvr_name_check, measuring the name once. */
+    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
+    if (keylen > RVR_MAX_NAME)
+        return RVR_ELIMIT;
+    rvr_status st;
+    unsigned d = 0;
+    if (!(flags & PUT_BLOB)) {
+        if ((st = rvr_value_check(v)) != RVR_OK)
+            return st;
+        if (v->type == RVR_T_MAP && v->as.map == m)
+            return RVR_EINVAL;  /* a map inside itself */
+        if ((d = rvr_value_depth(v)) > max_depth)
+            return RVR_ELIMIT;
+    }
     uint32_t hash = rvr_hash_bytes(key, keylen);
     int64_t pos = map_find_pos(m, key, keylen, hash);
     if (pos >= 0) {
@@ -397,7 +405,7 @@ static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned ma
 
 rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth)
 {
-    return map_put(m, key, v, max_depth, false);
+    return map_put(m, key, v, max_depth, 0);
 }
 
 rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf, size_t len)
@@ -407,7 +415,7 @@ rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf
     rvr_value v = { .type = type };
     v.as.bytes.ptr = buf;   /* str shares the layout */
     v.as.bytes.len = len;
-    return map_put(m, key, &v, RVR_MAX_DEPTH, true);
+    return map_put(m, key, &v, RVR_MAX_DEPTH, PUT_BIG | PUT_BLOB);
 }
 
 rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
@@ -448,7 +456,7 @@ rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const vo
     rvr_value v = { .type = type };
     v.as.bytes.ptr = (uint8_t *)buf;   /* str shares the layout */
     v.as.bytes.len = len;
-    return rvr_map_put(m, key, &v, RVR_MAX_DEPTH);
+    return map_put(m, key, &v, RVR_MAX_DEPTH, PUT_BLOB);
 }
 
 rvr_status rvr_map_set(rvr_map *m, const char *key, rvr_value *v)

@@ -84,6 +84,16 @@ rvr_packet *rvr_packet_new(const char *tag)
     return p;
 }
 
+rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
+{
+    rvr_packet *p = packet_alloc();
+    if (p != NULL && tag_store(p, tag, n) != RVR_OK) {
+        rvr_block_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 void rvr_packet_free(rvr_packet *p)
 {
     if (p == NULL)

@@ -29,6 +29,10 @@ struct rvr_packet {
     bool materialized;
 };
 
+/* rvr_packet_new with a tag of n bytes already known valid (1..255, no
+ * NUL), not NUL-terminated: the decoder's. */
+rvr_packet *rvr_packet_new_n(const char *tag, size_t n);
+
 /* Fills p->attrs from the typed body (once).  Logically const: the
  * attributes are a view of the body. */
 rvr_status rvr_packet_materialize(const rvr_packet *p);

@@ -610,7 +610,9 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
                                 size_t limit, bool wait)
 {
-    size_t size = rvr_wire_packet_size(dst, p);
+    rvr_wire_sized sz;
+    rvr_wire_packet_sizes(dst, p, &sz);
+    size_t size = sz.frame;
     if (size - RVR_WIRE_HDR_LEN > limit)
         return RVR_ELIMIT;
     frame *f;
@@ -623,7 +625,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         frame *t = pe->qtail;
         if (appendable(pe, t) && t->buf.cap - t->buf.len >= size) {
             size_t before = t->buf.len;
-            if ((st = rvr_wire_put_packet(&t->buf, dst, p)) != RVR_OK) {
+            if ((st = rvr_wire_put_packet_sized(&t->buf, dst, p, &sz)) != RVR_OK) {
                 t->buf.len = before;
                 rvr_mutex_unlock(&pe->q_lock);
                 return st;
@@ -649,7 +651,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
     } else {
         if ((f = rvr_frame_new(size)) == NULL)
             return RVR_ENOMEM;
-        st = rvr_wire_put_packet(&f->buf, dst, p);
+        st = rvr_wire_put_packet_sized(&f->buf, dst, p, &sz);
     }
     if (st != RVR_OK) {
         f->next_ext = 0;

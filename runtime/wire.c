@@ -118,6 +118,15 @@ static uint8_t *put_span(uint8_t *q, unsigned field, const void *p, size_t n)
     return q + n;
 }
 
+/* A 16-byte UUID field (a fixed-size copy the compiler inlines). */
+static uint8_t *put_uuid(uint8_t *q, unsigned field, const rvr_uuid *u)
+{
+    *q++ = (uint8_t)(field << 3 | 2);
+    *q++ = 16;
+    memcpy(q, u->bytes, 16);
+    return q + 16;
+}
+
 /* The entries of an attribute map, as codec.c's rvr_map_encode writes them;
  * large string/bytes data out of line when ext != NULL. */
 static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_wire_ext *ext,
@@ -158,13 +167,19 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
     return RVR_OK;
 }
 
+/* `sz`: the sizes from rvr_wire_packet_sizes (NULL: computed here). */
 static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, rvr_wire_ext *ext,
-                          size_t max_ext, size_t *next)
+                          size_t max_ext, size_t *next, const rvr_wire_sized *sz)
 {
     if (out == NULL || m == NULL || m->tag == NULL || m->tag_len == 0)
         return RVR_EINVAL;
-    size_t attrs_len;
-    size_t payload = msg_payload_size(m, &attrs_len);
+    size_t attrs_len, payload;
+    if (sz != NULL) {
+        payload = sz->frame - RVR_WIRE_HDR_LEN;
+        attrs_len = sz->attrs;
+    } else {
+        payload = msg_payload_size(m, &attrs_len);
+    }
     if (payload > UINT32_MAX)
         return RVR_ELIMIT;
     /* Zero-copy: room for the envelope only; the entries reserve as they go. */
@@ -178,8 +193,8 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
     /* Everything but the attribute entries goes straight into the buffer
      * (sized above: msg_payload_size). */
     uint8_t *q = p + RVR_WIRE_HDR_LEN;
-    q = put_span(q, E_SRC, m->src.bytes, 16);
-    q = put_span(q, E_DST, m->dst.bytes, 16);
+    q = put_uuid(q, E_SRC, &m->src);
+    q = put_uuid(q, E_DST, &m->dst);
     q = put_span(q, E_TAG, m->tag, m->tag_len);
     if (m->schema != 0) {
         *q++ = E_SCHEMA << 3 | 1;   /* fixed64, little-endian */
@@ -213,7 +228,7 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
 
 rvr_status rvr_wire_put_msg(rvr_buf *out, const rvr_wire_msg *m)
 {
-    return put_msg(out, m, 0, NULL, 0, NULL);
+    return put_msg(out, m, 0, NULL, 0, NULL, NULL);
 }
 
 static void msg_of_packet(rvr_wire_msg *m, const rvr_uuid *dst, const rvr_packet *p)
@@ -239,7 +254,7 @@ rvr_status rvr_wire_put_packet_ext(rvr_buf *out, const rvr_uuid *dst, const rvr_
     rvr_wire_msg m;
     msg_of_packet(&m, dst, p);
     *next = 0;
-    return put_msg(out, &m, min_ext, ext, max_ext, next);
+    return put_msg(out, &m, min_ext, ext, max_ext, next, NULL);
 }
 
 size_t rvr_wire_packet_size(const rvr_uuid *dst, const rvr_packet *p)
@@ -247,6 +262,21 @@ size_t rvr_wire_packet_size(const rvr_uuid *dst, const rvr_packet *p)
     rvr_wire_msg m;
     msg_of_packet(&m, dst, p);
     return rvr_wire_msg_size(&m);
+}
+
+void rvr_wire_packet_sizes(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_sized *sz)
+{
+    rvr_wire_msg m;
+    msg_of_packet(&m, dst, p);
+    sz->frame = RVR_WIRE_HDR_LEN + msg_payload_size(&m, &sz->attrs);
+}
+
+rvr_status rvr_wire_put_packet_sized(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p,
+                                     const rvr_wire_sized *sz)
+{
+    rvr_wire_msg m;
+    msg_of_packet(&m, dst, p);
+    return put_msg(out, &m, 0, NULL, 0, NULL, sz);
 }
 
 /* Small control messages: sized by a dry run, then written. */

@@ -110,6 +110,15 @@ rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, si
 /* Decodes a MSG payload.  *out gets a new packet (src, tag, attributes) the
  * caller owns; hdr gets src, dst, schema and the body (pointing into p).
  * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
+/* The frame size of p as a MSG to dst (header included) and its attribute
+ * section's, so that rvr_wire_put_packet_sized need not walk p again. */
+typedef struct rvr_wire_sized {
+    size_t frame, attrs;
+} rvr_wire_sized;
+void rvr_wire_packet_sizes(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_sized *sz);
+rvr_status rvr_wire_put_packet_sized(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p,
+                                     const rvr_wire_sized *sz);
+
 rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
                             rvr_wire_msg *hdr, rvr_packet **out);
 /* Only src, dst and tag (tag points into p); no allocation. */

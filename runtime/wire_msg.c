@@ -18,6 +18,18 @@
 enum { F_BOOL = 1, F_INT, F_UINT, F_DOUBLE, F_STRING, F_BYTES, F_UUID, F_LIST, F_MAP };
 enum { WT_VARINT = 0, WT_64BIT = 1, WT_STRING = 2, WT_32BIT = 5 };
 
+/* True if p[0..n) holds a NUL: names and tags are short, so an inline loop
+ * beats a call to memchr. */
+static inline bool has_nul(const uint8_t *p, size_t n)
+{
+    if (n > 64)
+        return memchr(p, '\0', n) != NULL;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == 0)
+            return true;
+    return false;
+}
+
 /* What is left of a buffer being read. */
 typedef struct rd {
     const uint8_t *p, *end;
@@ -169,7 +181,7 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
             return RVR_EPROTO;
     }
     if (!have_src || !have_dst || h->tag == NULL || h->tag_len == 0 ||
-        memchr(h->tag, '\0', h->tag_len) != NULL)
+        has_nul((const uint8_t *)h->tag, h->tag_len))
         return RVR_EPROTO;
     if (h->tag_len > RVR_MAX_NAME)
         return RVR_ELIMIT;
@@ -234,7 +246,7 @@ static rvr_status parse_value(const uint8_t *v, size_t n, parsed *pv)
             return RVR_EPROTO;
         if ((field == F_STRING || field == F_BYTES) && pv->sn > RVR_MAX_VALUE_SIZE)
             return RVR_ELIMIT;
-        if (field == F_STRING && memchr(pv->sp, '\0', pv->sn) != NULL)
+        if (field == F_STRING && has_nul(pv->sp, pv->sn))
             return RVR_EPROTO;   /* River strings hold no NUL */
         pv->kind = field;
     }
@@ -299,7 +311,7 @@ static rvr_status decode_entry(const uint8_t *e, size_t n, rvr_map *m)
                 st = RVR_EPROTO;
             else if (kn > RVR_MAX_NAME)
                 st = RVR_ELIMIT;
-            else if (kn == 0 || memchr(kp, '\0', kn) != NULL)
+            else if (kn == 0 || has_nul(kp, kn))
                 st = RVR_EPROTO;
         } else if (field == 2 && wt == WT_STRING) {
             parsed_clear(&pv);   /* repeated: the last one wins */
@@ -355,10 +367,7 @@ rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr)
 /* A packet with the envelope's tag and src, or NULL on ENOMEM. */
 static rvr_packet *packet_of(const rvr_wire_msg *h)
 {
-    char tag[RVR_MAX_NAME + 1];
-    memcpy(tag, h->tag, h->tag_len);
-    tag[h->tag_len] = '\0';
-    rvr_packet *pkt = rvr_packet_new(tag);
+    rvr_packet *pkt = rvr_packet_new_n(h->tag, h->tag_len);   /* checked by parse_msg */
     if (pkt != NULL)
         pkt->src = h->src;
     return pkt;
