@@ -478,29 +478,29 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             return RVR_ECLOSED;
         if (timeout_ms == 0 || (deadline != 0 && rvr_now_ns() >= deadline))
             return RVR_ETIMEDOUT;
-        if (mb->spin_ns != 0) {
-            bool news = spin_for_news(mb, scanned, deadline);
-            if (news || atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned)
-                continue;
-            if (deadline != 0 && rvr_now_ns() >= deadline)
-                continue;
-        }
-        rvr_mutex_lock(&mb->lock);
-        if (mb->seq != scanned || atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
-            rvr_mutex_unlock(&mb->lock);
-            continue;
-        }
-        if (!polled && mb->poller.ctx != NULL) {
+        /* Waiting: spin (polling the sockets too, with a poller), then wait
+         * in epoll_wait once, then park.  While this VR busy-polls it holds
+         * a lease, so the I/O thread is not woken for what this thread
+         * reads anyway; the lease is given back before anything else. */
+        bool sockets = mb->poller.ctx != NULL, news = false;
+        if (sockets && mb->poller.lease != NULL)
+            mb->poller.lease(mb->poller.ctx, true);
+        if (mb->spin_ns != 0)
+            news = spin_for_news(mb, scanned, deadline) ||
+                   atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned;
+        if (!news && sockets && !polled && (deadline == 0 || rvr_now_ns() < deadline)) {
             /* Wait for the sockets ourselves: whatever arrives for us is
              * delivered by this thread, with no hand-off. */
-            polled = true;
-            mb->polling = true;
+            polled = news = true;   /* then look again */
+            rvr_mutex_lock(&mb->lock);
+            bool quiet = mb->seq == scanned && !atomic_load_explicit(&mb->closed, memory_order_relaxed);
+            mb->polling = quiet;
             rvr_mutex_unlock(&mb->lock);
             polling_for = mb;
             uint64_t now = rvr_now_ns(), until = now + POLL_NS;
             if (deadline != 0 && deadline < until)
                 until = deadline;
-            while (atomic_load_explicit(&mb->pushed, memory_order_acquire) == scanned &&
+            while (quiet && atomic_load_explicit(&mb->pushed, memory_order_acquire) == scanned &&
                    !atomic_load_explicit(&mb->closed, memory_order_relaxed) && now < until) {
                 uint64_t ms = (until - now + 999999u) / 1000000u;
                 if (!mb->poller.poll(mb->poller.ctx, ms > POLL_SLICE_MS ? POLL_SLICE_MS : (int)ms,
@@ -512,14 +512,20 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             rvr_mutex_lock(&mb->lock);
             mb->polling = false;
             rvr_mutex_unlock(&mb->lock);
-            continue;
         }
-        mb->waiting++;
-        if (deadline == 0)
-            rvr_cond_wait(&mb->cond, &mb->lock);
-        else
-            rvr_cond_wait_until(&mb->cond, &mb->lock, deadline);
-        mb->waiting--;
+        if (sockets && mb->poller.lease != NULL)
+            mb->poller.lease(mb->poller.ctx, false);
+        if (news || (deadline != 0 && rvr_now_ns() >= deadline))
+            continue;
+        rvr_mutex_lock(&mb->lock);
+        if (mb->seq == scanned && !atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
+            mb->waiting++;
+            if (deadline == 0)
+                rvr_cond_wait(&mb->cond, &mb->lock);
+            else
+                rvr_cond_wait_until(&mb->cond, &mb->lock, deadline);
+            mb->waiting--;
+        }
         rvr_mutex_unlock(&mb->lock);
     }
 }

@@ -35,6 +35,7 @@ typedef struct rvr_mb_poller {
      * may poll: a push that came before then was not seen by its poke. */
     bool (*poll)(void *ctx, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen);
     void (*poke)(void *ctx);
+    void (*lease)(void *ctx, bool on);         /* around a busy-polling wait */
     void *ctx;                                 /* NULL: no polling */
 } rvr_mb_poller;
 

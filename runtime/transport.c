@@ -419,7 +419,17 @@ static void *io_main(void *arg)
         if (stop_at != 0 && timeout > 10000000u)
             timeout = 10000000u;
         atomic_fetch_add(&net->poll_busy, 1);
-        int n = wait_events(net->ep, evs, 64, timeout);
+        struct epoll_event top[2];
+        int k = wait_events(net->ep_io, top, 2, timeout), n = 0;
+        for (int i = 0; i < k; i++) {
+            if (top[i].data.ptr == &net->wakefd) {
+                uint64_t v;
+                ssize_t r = read(net->wakefd, &v, sizeof v);
+                (void)r;
+            } else {
+                n = epoll_wait(net->ep, evs, 64, 0);   /* the sockets are ready */
+            }
+        }
         atomic_store_explicit(&net->io_active, n > 0, memory_order_relaxed);
         rvr_mutex_lock(&net->io_lock);
         io_round(net, evs, n > 0 ? n : 0, false);
@@ -477,6 +487,21 @@ bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, ui
     return true;
 }
 
+void rvr_net_lease(rvr_net *net, bool on)
+{
+    rvr_mutex_lock(&net->lease_lock);
+    int was = net->leases;
+    net->leases += on ? 1 : -1;
+    struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &net->ep };
+    /* The first lease takes the sockets from the I/O thread; the last one
+     * gives them back (if some are ready by then, that wakes it). */
+    if (on && was == 0)
+        epoll_ctl(net->ep_io, EPOLL_CTL_DEL, net->ep, NULL);
+    else if (!on && was == 1)
+        epoll_ctl(net->ep_io, EPOLL_CTL_ADD, net->ep, &eev);
+    rvr_mutex_unlock(&net->lease_lock);
+}
+
 void rvr_net_poke(rvr_net *net)
 {
     uint64_t one = 1;
@@ -501,6 +526,9 @@ static void net_free(rvr_net *net)
     }
     if (net->ep >= 0)
         close(net->ep);
+    if (net->ep_io >= 0)
+        close(net->ep_io);
+    rvr_mutex_destroy(&net->lease_lock);
     if (net->wakefd >= 0)
         close(net->wakefd);
     if (net->pokefd >= 0)
@@ -525,7 +553,8 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     net->cfg.bind = NULL;      /* not kept: only used here */
     net->cfg.peers = NULL;
     net->lim = cfg->limits;
-    net->ep = net->wakefd = net->lfd = net->pokefd = -1;
+    net->ep = net->ep_io = net->wakefd = net->lfd = net->pokefd = -1;
+    rvr_mutex_init(&net->lease_lock);
     rvr_mutex_init(&net->io_lock);
     atomic_init(&net->poll_busy, 0);
     atomic_init(&net->poll_token, false);
@@ -571,13 +600,16 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     }
     rvr_seeds_restart(net);
     net->ep = epoll_create1(EPOLL_CLOEXEC);
+    net->ep_io = epoll_create1(EPOLL_CLOEXEC);
     net->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     net->pokefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event wev = { .events = EPOLLIN, .data.ptr = &net->wakefd };
+    struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &net->ep };
     struct epoll_event pev = { .events = EPOLLIN | EPOLLET, .data.ptr = &net->pokefd };
     struct epoll_event lev = { .events = EPOLLIN, .data.ptr = &net->lfd };
-    if (net->ep < 0 || net->wakefd < 0 || net->pokefd < 0 ||
-        epoll_ctl(net->ep, EPOLL_CTL_ADD, net->wakefd, &wev) < 0 ||
+    if (net->ep < 0 || net->ep_io < 0 || net->wakefd < 0 || net->pokefd < 0 ||
+        epoll_ctl(net->ep_io, EPOLL_CTL_ADD, net->wakefd, &wev) < 0 ||
+        epoll_ctl(net->ep_io, EPOLL_CTL_ADD, net->ep, &eev) < 0 ||
         epoll_ctl(net->ep, EPOLL_CTL_ADD, net->pokefd, &pev) < 0 ||
         epoll_ctl(net->ep, EPOLL_CTL_ADD, net->lfd, &lev) < 0) {
         net_free(net);

@@ -90,6 +90,11 @@ bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uui
  * once when another VR is polling.  rvr_net_poke wakes the polling VR. */
 bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen);
 void rvr_net_poke(rvr_net *net);
+/* A VR about to busy-poll (on) or done (off): while any VR holds a lease,
+ * the I/O thread leaves the sockets to the polling VRs (its own timers and
+ * wake-ups still run).  A lease must not outlive the wait it was taken
+ * for: the sockets would go unwatched. */
+void rvr_net_lease(rvr_net *net, bool on);
 
 /* The address this VM listens on ("host:port"; the host may be 0.0.0.0). */
 const char *rvr_net_address(const rvr_net *net);

@@ -4,6 +4,10 @@
  * sendq.c (per-peer send queues, batched writes, undeliverable notices).
  *
  * Threads and locks
+ *   - A VR waiting in rvr_recv busy-polls the sockets (epoll set ep) and
+ *     meanwhile holds a lease that takes ep out of the I/O thread's own
+ *     set (ep_io), so the I/O thread sleeps through the messages that VR
+ *     reads itself; with no lease it watches ep through ep_io.
  *   - Every connection's state and read side belong to whoever holds
  *     net->io_lock: the I/O thread, or a VR waiting in rvr_recv that
  *     polls the sockets itself (receive-side polling, rvr_net_poll).  Both
@@ -155,6 +159,13 @@ struct rvr_net {
     rvr_wire_limits lim;
     rvr_naming *naming;
     int ep, wakefd, lfd;
+    /* The I/O thread waits on ep_io: wakefd, and ep itself while no VR
+     * holds a lease (rvr_net_lease): a VR that busy-polls the sockets takes
+     * them over, so the I/O thread is not woken by every message it would
+     * only race that VR for. */
+    int ep_io;
+    rvr_mutex lease_lock;
+    int leases;                 /* lease_lock */
     rvr_sockaddr bound;
     char addr_text[RVR_ADDR_STRLEN];
     pthread_t thread;

@@ -116,13 +116,14 @@ static bool net_poll(void *net, int timeout_ms, const _Atomic uint64_t *news, ui
     return rvr_net_poll(net, timeout_ms, news, seen);
 }
 static void net_poke(void *net) { rvr_net_poke(net); }
+static void net_lease(void *net, bool on) { rvr_net_lease(net, on); }
 
 /* A VM with a transport: a receiver waits for the sockets itself
  * (receive-side polling, transport.h). */
 static void set_poller(rvr_vr *self)
 {
     if (self->vm->net != NULL) {
-        rvr_mb_poller pl = { net_poll, net_poke, self->vm->net };
+        rvr_mb_poller pl = { net_poll, net_poke, net_lease, self->vm->net };
         rvr_mailbox_set_poller(&self->mb, &pl);
     }
 }
