@@ -318,7 +318,6 @@ static void io_round(rvr_net *net, const struct epoll_event *evs, int n, bool vr
 {
     uint64_t now = rvr_now_ns();
     bool repoke = false;
-    net->vr_round = vr;
     for (int i = 0; i < n; i++) {
         void *ptr = evs[i].data.ptr;
         if (ptr == &net->wakefd) {

@@ -178,7 +178,6 @@ struct rvr_net {
     _Atomic bool io_active;     /* the I/O thread is handling events: VRs do not poll */
     int pokefd;                 /* eventfd: wakes the polling VR */
     uint64_t next_retry, next_sweep;   /* io_lock */
-    bool vr_round;              /* io_lock: a polling VR handles this round */
 
     rvr_mutex lock;
     rvr_cond cond;              /* WHOIS answers, seeds settling, connects */
