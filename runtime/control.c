@@ -247,7 +247,7 @@ void rvr_ctl_incoming(rvr_net *net, const rvr_uuid *from_vm, rvr_packet *p)
     else if (st == RVR_OK && c->njobs >= RVR_CTL_MAX_QUEUED)
         st = RVR_ELIMIT;
     else if (st == RVR_OK && !c->thread_up) {
-        if (pthread_create(&c->thread, NULL, ctl_main, c) == 0)
+        if (rvr_thread_start(&c->thread, ctl_main, c) == 0)
             c->thread_up = true;
         else
             st = RVR_ESYS;

@@ -117,7 +117,7 @@ static rvr_status op_allocate(rvr_vm *vm, const rvr_uuid *from, const rvr_packet
         d->lost_since_ns = 0;
         rvr_disc_set_status(vm, "allocated");
         if (!d->watch_up && !rvr_uuid_eq(from, &vm->id) &&
-            pthread_create(&d->watch, NULL, watch_main, d) == 0)
+            rvr_thread_start(&d->watch, watch_main, d) == 0)
             d->watch_up = true;
         RVR_LOG(RVR_LOG_INFO, "allocated to VR %s of VM %s", rvr_uuid_str(&vr, a),
                 rvr_uuid_str(from, b));

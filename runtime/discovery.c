@@ -455,7 +455,7 @@ rvr_status rvr_disc_start(rvr_vm *vm, const rvr_disc_config *cfg)
     if (st == RVR_OK && d->net.mcast && rvr_disc_mcast_socket(&d->net, &d->mfd) != RVR_OK)
         RVR_LOG(RVR_LOG_WARN, "discovery: no multicast (%s); answering seed peers only",
                 strerror(errno));
-    if (st == RVR_OK && pthread_create(&d->th, NULL, disc_thread, d) != 0)
+    if (st == RVR_OK && rvr_thread_start(&d->th, disc_thread, d) != 0)
         st = RVR_ESYS;
     if (st != RVR_OK) {
         disc_free(d);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -51,6 +52,20 @@ static inline void rvr_cond_destroy(rvr_cond *c) { pthread_cond_destroy(c); }
 static inline void rvr_cond_signal(rvr_cond *c) { pthread_cond_signal(c); }
 static inline void rvr_cond_broadcast(rvr_cond *c) { pthread_cond_broadcast(c); }
 static inline void rvr_cond_wait(rvr_cond *c, rvr_mutex *m) { pthread_cond_wait(c, m); }
+
+/* Starts one of the runtime's own threads (I/O, discovery, control,
+ * hosting) with every signal blocked: the program's signals (SIGTERM to
+ * riverd, a user's SIGINT handler) go to its threads, never to one of ours
+ * sitting in a system call.  Returns pthread_create's result. */
+static inline int rvr_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
 
 /* Thread-local hot-path state (pools, the polling mark): initial-exec, so
  * libriver.so reaches it without a __tls_get_addr call. */

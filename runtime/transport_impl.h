@@ -198,6 +198,14 @@ struct rvr_net {
 };
 
 /* transport.c */
+/* Starts connecting to p (the I/O thread: a peer needs a connection). */
+void rvr_net_connect_peer(rvr_net *net, peer *p, uint64_t now);
+/* Connects to the seeds due now. */
+void rvr_net_connect_seeds(rvr_net *net, uint64_t now);
+
+/* ioloop.c: the I/O thread's body. */
+void *rvr_net_io_main(void *arg);
+
 peer *rvr_peer_get(rvr_net *net, const rvr_uuid *id, bool create);
 void rvr_net_wake(rvr_net *net);
 /* Adds (or finds) a seed, net->lock held: its index, -1 on ENOMEM.  A new
@@ -219,7 +227,11 @@ void rvr_net_learn_addr(rvr_net *net, peer *p, const char *text, const conn *c);
 conn *rvr_conn_new(rvr_net *net, int fd, bool initiated);
 void rvr_conn_ref(conn *c);
 void rvr_conn_unref(conn *c);
-/* Pushes the messages decoded for the local VR c->dvr (conn.c). */
+/* conn_msg.c: a MSG frame's payload; a large MSG read in two parts (rbuf
+ * up to c->big_off, then c->big), decoded without a copy. */
+void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n);
+void rvr_conn_on_big_msg(rvr_net *net, conn *c);
+/* Pushes the messages decoded for the local VR c->dvr (conn_msg.c). */
 void rvr_conn_deliver(rvr_net *net, conn *c);
 /* Handles an epoll event on c. */
 void rvr_conn_event(rvr_net *net, conn *c, uint32_t events);

@@ -1,0 +1,135 @@
+/* conn_msg.c — MSG frames on a connection: decoding (wire_msg.c), the
+ * typed conversion, naming what the sender taught us, and delivery to local
+ * VRs in batches (struct conn: dvr, batch), with a "river.undeliverable"
+ * notice back to the sender when the VR is gone.  The read side, so under
+ * net->io_lock (transport_impl.h). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bigbuf.h"
+#include "control.h"
+#include "packet_impl.h"
+#include "transport_impl.h"
+
+static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt);
+
+static void bad_msg(rvr_net *net, conn *c, rvr_status st)
+{
+    rvr_conn_fail(net, c, RVR_LOG_WARN, "bad message frame: %s",
+                  st == RVR_ELIMIT ? "over a limit (attributes, depth, sizes)"
+                                   : st == RVR_ENOMEM ? "out of memory" : "malformed envelope");
+}
+
+void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
+{
+    rvr_wire_msg h;
+    rvr_packet *pkt;
+    rvr_status st = rvr_wire_get_msg(payload, n, &net->lim, &h, &pkt);
+    if (st != RVR_OK)
+        bad_msg(net, c, st);
+    else
+        dispatch_msg(net, c, &h, pkt);
+}
+
+void rvr_conn_on_big_msg(rvr_net *net, conn *c)
+{
+    uint8_t *tail = c->big;
+    c->big = NULL;
+    rvr_wire_msg h;
+    rvr_packet *pkt;
+    rvr_status st = rvr_wire_get_msg_tail(c->rbuf + RVR_WIRE_HDR_LEN, c->big_off, tail, c->big_len,
+                                          &net->lim, &h, &pkt);
+    if (st != RVR_OK) {
+        rvr_big_free(tail);
+        bad_msg(net, c, st);
+        return;
+    }
+    dispatch_msg(net, c, &h, pkt);
+    rvr_conn_deliver(net, c);
+    c->rlen = 0;
+}
+
+/* pkt (to the local dst) cannot be delivered (st): its sender is told. */
+static void undeliverable(rvr_net *net, conn *c, const rvr_uuid *dst, rvr_packet *pkt,
+                          rvr_status st)
+{
+    const char *why = st == RVR_ENOTFOUND ? "no such VR" : "the VR is ending or the VM stopping";
+    rvr_uuid src = pkt->src;
+    bool notice = strcmp(pkt->tag, RVR_UNDELIVERABLE_TAG) == 0;
+    rvr_packet *note = notice ? NULL   /* never a notice about a notice */
+                              : rvr_undeliverable_new(dst, pkt->tag, pkt->tag_len, &net->vm->id, why);
+    rvr_packet_free(pkt);
+    if (notice)
+        return;
+    if (note == NULL || rvr_peer_send_packet(net, c->peer, &src, note, SIZE_MAX, false) != RVR_OK) {
+        char a[RVR_UUID_STRLEN];
+        RVR_LOG(RVR_LOG_WARN, "cannot tell %s its message was undeliverable (%s)",
+                rvr_uuid_str(&src, a), why);
+        rvr_packet_free(note);
+    }
+}
+
+void rvr_conn_deliver(rvr_net *net, conn *c)
+{
+    unsigned n = c->nbatch;
+    if (n == 0)
+        return;
+    c->nbatch = 0;
+    rvr_status why = RVR_OK;
+    size_t k = rvr_mailbox_push_many(&c->dvr->mb, c->batch, n, &why);
+    if (k == n)
+        return;
+    rvr_vr_unref(c->dvr);   /* ending: look it up again next time */
+    c->dvr = NULL;
+    for (size_t i = k; i < n; i++)
+        undeliverable(net, c, &c->dvr_id, c->batch[i], why);
+}
+
+/* Queues pkt for the local VR dst (batched, see struct conn). */
+static void deliver(rvr_net *net, conn *c, const rvr_uuid *dst, rvr_packet *pkt)
+{
+    if (c->dvr == NULL || !rvr_uuid_eq(&c->dvr_id, dst)) {
+        rvr_conn_deliver(net, c);
+        if (c->dvr != NULL)
+            rvr_vr_unref(c->dvr);
+        c->dvr_id = *dst;
+        if ((c->dvr = rvr_vm_ref_vr(net->vm, dst)) == NULL) {
+            undeliverable(net, c, dst, pkt, RVR_ENOTFOUND);
+            return;
+        }
+    }
+    c->batch[c->nbatch++] = pkt;
+    if (c->nbatch == RVR_CONN_BATCH)
+        rvr_conn_deliver(net, c);
+}
+
+static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt)
+{
+    rvr_wire_msg h = *hp;
+    rvr_status st;
+    peer *p = c->peer;
+    if (!rvr_uuid_eq(&h.src, &c->last_src)) {
+        rvr_naming_learn(net->naming, &h.src, &p->id);
+        c->last_src = h.src;
+    }
+    if (rvr_uuid_eq(&h.dst, &net->vm->id) && h.schema == 0 && h.body_len == 0) {
+        rvr_conn_deliver(net, c);
+        rvr_ctl_incoming(net, &p->id, pkt);   /* to the VM itself: its control plane */
+        return;
+    }
+    if (h.schema != 0 || h.body_len > 0) {
+        st = rvr_typed_from_wire(pkt, h.schema, h.body, h.body_len,
+                                 rvr_sdesc_table_find(&c->schemas, h.schema), &net->lim);
+        if (st != RVR_OK) {
+            rvr_packet_free(pkt);
+            rvr_conn_fail(net, c, RVR_LOG_WARN, "bad typed message %.*s (schema %016llx): %s",
+                          (int)h.tag_len, h.tag, (unsigned long long)h.schema,
+                          st == RVR_ENOTFOUND ? "its schema was never described (SCHEMA frame)"
+                          : st == RVR_ELIMIT ? "over a limit (depth, array bound, attributes)"
+                          : st == RVR_ENOMEM ? "out of memory" : "malformed body");
+            return;
+        }
+    }
+    deliver(net, c, &h.dst, pkt);
+}
