@@ -124,7 +124,9 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p);
 /* Removes and returns in *out the oldest queued packet that matches `m`
  * (NULL: any), waiting up to timeout_ms.  The caller owns *out.
  * RVR_ETIMEDOUT when nothing matched in time (including a poll), RVR_ECLOSED
- * when the VM is stopping and nothing matches, or the match's own error. */
+ * when the VM is stopping and nothing matches, RVR_ENOMEM when packets
+ * arrived but there was no memory to index them (they stay queued; a
+ * later receive takes them), or the match's own error. */
 rvr_status rvr_recv(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet **out);
 
 /* Like rvr_recv, but leaves the packet queued and returns a copy the
