@@ -461,7 +461,9 @@ rvr_status rvr_disc_start(rvr_vm *vm, const rvr_disc_config *cfg)
         disc_free(d);
         return st;
     }
-    vm->disc = d;
+    /* Published atomically: the control thread (allocation status) may
+     * already run and read it. */
+    __atomic_store_n(&vm->disc, d, __ATOMIC_RELEASE);
     char id[RVR_UUID_STRLEN], g[INET_ADDRSTRLEN];
     RVR_LOG(RVR_LOG_INFO, "discovery: VM %s at %s; multicast %s:%u%s; %zu seed peer(s)",
             rvr_uuid_str(&vm->id, id), d->address, inet_ntop(AF_INET, &d->net.group, g, sizeof g),
@@ -483,11 +485,12 @@ void rvr_disc_stop(rvr_vm *vm)
 
 void rvr_disc_set_status(rvr_vm *vm, const char *status)
 {
-    if (vm == NULL || vm->disc == NULL || status == NULL)
+    struct rvr_disc *d = vm != NULL ? __atomic_load_n(&vm->disc, __ATOMIC_ACQUIRE) : NULL;
+    if (d == NULL || status == NULL)
         return;
-    rvr_mutex_lock(&vm->disc->lock);
-    snprintf(vm->disc->status, sizeof vm->disc->status, "%s", status);
-    rvr_mutex_unlock(&vm->disc->lock);
+    rvr_mutex_lock(&d->lock);
+    snprintf(d->status, sizeof d->status, "%s", status);
+    rvr_mutex_unlock(&d->lock);
 }
 
 rvr_status rvr_disc_snapshot(struct rvr_disc *d, rvr_disc_net *net, rvr_disc_vm *self,

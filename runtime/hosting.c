@@ -134,7 +134,7 @@ static char **child_env(rvr_vm *vm, char *bind_buf, size_t blen)
 
 /* Starts `path` as a child VM and waits for its "ready". */
 static rvr_status start_child(struct rvr_deploy *d, const char *path, const char *hash,
-                              const char *name, rvr_child_vm **out, char *err, size_t elen)
+                              const char *name, rvr_child_vm *out, char *err, size_t elen)
 {
     rvr_vm *vm = d->vm;
     int sv[2];
@@ -185,13 +185,14 @@ static rvr_status start_child(struct rvr_deploy *d, const char *path, const char
     snprintf(c->addr, sizeof c->addr, "%s", addr);
     c->pid = pid;
     c->fd = sv[0];
+    c->next = NULL;
+    *out = *c;   /* a copy: once listed, rvr_hosting_stop may free it */
     rvr_mutex_lock(&d->lock);
     c->next = d->children;
     d->children = c;
     rvr_mutex_unlock(&d->lock);
     RVR_LOG(RVR_LOG_INFO, "child VM %s (pid %d) runs program %.16s... at %s", uuid, (int)pid, hash,
             addr);
-    *out = c;
     return RVR_OK;
 }
 
@@ -257,34 +258,37 @@ static rvr_status answer(rvr_packet *reply, const rvr_child_vm *c)
     return st == RVR_OK ? rvr_packet_set_str(reply, "addr", c->addr) : st;
 }
 
-/* The running child for hash, or one started from the cache; NULL (and
- * *st) otherwise. */
-static rvr_child_vm *child_for(struct rvr_deploy *d, const char *hex, const uint8_t *hash,
-                               const char *name, rvr_status *st, char *e, size_t elen)
+/* A copy of the running child for hash (the VM stopping may free the
+ * listed one), or of one started from the cache; false (and *st)
+ * otherwise. */
+static bool child_for(struct rvr_deploy *d, const char *hex, const uint8_t *hash,
+                      const char *name, rvr_child_vm *out, rvr_status *st, char *e, size_t elen)
 {
     rvr_mutex_lock(&d->lock);
     reap_dead(d);
     rvr_child_vm *c = d->children;
     while (c != NULL && strcmp(c->hash, hex) != 0)
         c = c->next;
+    if (c != NULL)
+        *out = *c;
     rvr_mutex_unlock(&d->lock);
     if (c != NULL) {
-        RVR_LOG(RVR_LOG_INFO, "reusing child VM (pid %d) for program %.16s...", (int)c->pid, hex);
+        RVR_LOG(RVR_LOG_INFO, "reusing child VM (pid %d) for program %.16s...", (int)out->pid, hex);
         *st = RVR_OK;
-        return c;
+        return true;
     }
     rvr_codecache *cc;
     char path[4096];
     if ((*st = open_cache(&cc)) != RVR_OK) {
         snprintf(e, elen, "cannot open the code cache");
-        return NULL;
+        return false;
     }
     if ((*st = rvr_codecache_lookup(cc, hash, path, sizeof path)) != RVR_OK) {
         snprintf(e, elen, "program %.16s... is not cached here", hex);
-        return NULL;
+        return false;
     }
-    *st = start_child(d, path, hex, name, &c, e, elen);
-    return *st == RVR_OK ? c : NULL;
+    *st = start_child(d, path, hex, name, out, e, elen);
+    return *st == RVR_OK;
 }
 
 static rvr_status op_host(rvr_vm *vm, const rvr_uuid *from, const rvr_packet *req,
@@ -298,9 +302,9 @@ static rvr_status op_host(rvr_vm *vm, const rvr_uuid *from, const rvr_packet *re
     if (st != RVR_OK)
         return st;
     rvr_packet_get_str(req, "name", &name, NULL);
-    rvr_child_vm *c = child_for(vm->deploy, hex, hash, name, &st, e, sizeof e);
-    if (c != NULL)
-        return answer(reply, c);
+    rvr_child_vm c;
+    if (child_for(vm->deploy, hex, hash, name, &c, &st, e, sizeof e))
+        return answer(reply, &c);
     rvr_packet_set_str(reply, "error", e);
     if (st == RVR_ENOTFOUND)
         rvr_packet_set_bool(reply, "need_code", true);
@@ -341,9 +345,9 @@ static rvr_status op_code(rvr_vm *vm, const rvr_uuid *from, const rvr_packet *re
     }
     RVR_LOG(RVR_LOG_INFO, "received program %.16s... (%zu bytes) from VM %s: SHA-256 verified, "
             "cached", hex, len, rvr_uuid_str(from, a));
-    rvr_child_vm *c = child_for(vm->deploy, hex, hash, name, &st, e, sizeof e);
-    if (c != NULL)
-        return answer(reply, c);
+    rvr_child_vm c;
+    if (child_for(vm->deploy, hex, hash, name, &c, &st, e, sizeof e))
+        return answer(reply, &c);
     rvr_packet_set_str(reply, "error", e);
     return st;
 }

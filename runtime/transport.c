@@ -346,14 +346,17 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
         return RVR_ESYS;
     }
     atomic_store(&net->cmd_connect, true);   /* the seeds, first thing */
+    /* Published before the I/O thread starts: what it and the threads it
+     * starts (control, allocation watch) read of vm->net is then ordered. */
+    *out = net;
     int rc = rvr_thread_start(&net->thread, rvr_net_io_main, net);
     if (rc != 0) {
+        *out = NULL;
         RVR_LOG(RVR_LOG_ERROR, "cannot start the I/O thread: %s", strerror(rc));
         net_free(net);
         return RVR_ESYS;
     }
     RVR_LOG(RVR_LOG_DEBUG, "listening on %s", net->addr_text);
-    *out = net;
     return RVR_OK;
 }
 
