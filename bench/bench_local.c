@@ -18,12 +18,7 @@
 
 #include <river/river.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 /* ---- baseline: a bare mutex + condvar queue -------------------------------- */
 

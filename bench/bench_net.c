@@ -38,18 +38,12 @@
 
 #include <river/river.h>
 
+#include "bench_util.h"
+
 #define SMALL 64
 #define BIG (1u << 20)
 #define HDR 5
 #define BATCH 64
-#define MAXREPS 15
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- raw TCP baseline ------------------------------------------------------- */
 
@@ -385,20 +379,6 @@ static double river_oneway(rvr_vr *self, const rvr_uuid *srv, long count, size_t
     return t < 0 ? -1 : (double)count * (size == BIG ? (double)size : 1.0) / t;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-    double s[MAXREPS];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_d);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void row(const char *what, const double *river, const double *base, int n, double scale,
                 const char *unit, bool lower_better, double target)
 {
@@ -409,17 +389,6 @@ static void row(const char *what, const double *river, const double *base, int n
     for (int i = 0; i < n; i++)
         printf(" %.0f/%.0f", river[i] * scale, base[i] * scale);
     printf("\n");
-}
-
-static void loadavg(char *buf, size_t n)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    buf[0] = '\0';
-    if (f != NULL) {
-        if (fgets(buf, (int)n, f) != NULL)
-            buf[strcspn(buf, "\n")] = '\0';
-        fclose(f);
-    }
 }
 
 static int client(rvr_vr *self, const bench_args *a)

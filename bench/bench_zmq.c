@@ -36,23 +36,17 @@
 
 #include <zmq.h>
 
+#include "bench_util.h"
+
 #define SMALL 64
 #define BIG (1u << 20)
 #define WARMUP_ROUNDS 1000
-#define MAXREPS 15
 #define TIMEOUT_MS 120000   /* a dead peer fails the run instead of hanging it */
 
 static long rounds = 20000, messages = 2000000, mib = 500, reps = 5;
 static const char *only;
 static uint8_t *blob;
 static volatile uint64_t touched;   /* volatile: the touches must not be optimised away */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- the peer process -------------------------------------------------------- */
 
@@ -226,20 +220,6 @@ static double zmq_oneway(long count, size_t size, bool zcopy)
 
 /* ---- report ------------------------------------------------------------------ */
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-    double s[MAXREPS];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_d);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* The number lines up with bench_net's river column. */
 static void row(const char *what, const double *v, int n, double scale, const char *unit)
 {
@@ -248,17 +228,6 @@ static void row(const char *what, const double *v, int n, double scale, const ch
     for (int i = 0; i < n; i++)
         printf(" %.0f", v[i] * scale);
     printf("\n");
-}
-
-static void loadavg(char *buf, size_t n)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    buf[0] = '\0';
-    if (f != NULL) {
-        if (fgets(buf, (int)n, f) != NULL)
-            buf[strcspn(buf, "\n")] = '\0';
-        fclose(f);
-    }
 }
 
 static bool parse_args(int argc, char **argv)
