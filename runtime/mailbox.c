@@ -405,11 +405,13 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
 /* Spins until a packet newer than `seen` arrives, the mailbox closes, the
  * budget runs out or the deadline (0: none) passes, then adapts the budget.
  * Returns whether something happened.  Runs without the lock. */
-static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
+static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline, bool *leased)
 {
     uint64_t start = rvr_now_ns(), now = start;
     uint64_t budget = mb->spin_ns;
-    bool sockets = mb->poller.ctx != NULL;
+    /* The sockets are polled only past the first SPIN_PURE_NS: a reply
+     * from a VR of this VM comes sooner, and then costs no system call. */
+    bool sockets = false;
     /* Two threads that both park wake each other through the kernel, and
      * then neither's short spin ever sees the other's reply in time: every
      * SPIN_PROBE_EVERY-th wait spins long enough to catch a reply that is
@@ -432,8 +434,16 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline)
             now = rvr_now_ns();
             if (now >= until)
                 break;
-            if (now - start > SPIN_PURE_NS)
+            if (now - start > SPIN_PURE_NS) {
                 rvr_thread_yield();
+                if (!sockets && mb->poller.ctx != NULL) {
+                    sockets = true;
+                    if (!*leased && mb->poller.lease != NULL) {
+                        mb->poller.lease(mb->poller.ctx, true);
+                        *leased = true;
+                    }
+                }
+            }
         } else if (sockets && (i % SPIN_POLL_EVERY) == 0) {
             polling_for = mb;   /* our own pushes need no poke */
             mb->poller.poll(mb->poller.ctx, 0, &mb->pushed, seen);
@@ -495,17 +505,20 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             return RVR_ECLOSED;
         if (timeout_ms == 0 || (deadline != 0 && rvr_now_ns() >= deadline))
             return RVR_ETIMEDOUT;
-        /* Waiting: spin (polling the sockets too, with a poller), then wait
-         * in epoll_wait once, then park.  While this VR busy-polls it holds
-         * a lease, so the I/O thread is not woken for what this thread
-         * reads anyway; the lease is given back before anything else. */
-        bool sockets = mb->poller.ctx != NULL, news = false;
-        if (sockets && mb->poller.lease != NULL)
-            mb->poller.lease(mb->poller.ctx, true);
+        /* Waiting: spin (past its first microseconds polling the sockets
+         * too, with a poller), then wait in epoll_wait once, then park.
+         * While this VR polls it holds a lease, so the I/O thread is not
+         * woken for what this thread reads anyway; the lease is given back
+         * before anything else. */
+        bool sockets = mb->poller.ctx != NULL, news = false, leased = false;
         if (mb->spin_ns != 0)
-            news = spin_for_news(mb, scanned, deadline) ||
+            news = spin_for_news(mb, scanned, deadline, &leased) ||
                    atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned;
         if (!news && sockets && !polled && (deadline == 0 || rvr_now_ns() < deadline)) {
+            if (!leased && mb->poller.lease != NULL) {
+                mb->poller.lease(mb->poller.ctx, true);
+                leased = true;
+            }
             /* Wait for the sockets ourselves: whatever arrives for us is
              * delivered by this thread, with no hand-off. */
             polled = news = true;   /* then look again */
@@ -530,7 +543,7 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             mb->polling = false;
             rvr_mutex_unlock(&mb->lock);
         }
-        if (sockets && mb->poller.lease != NULL)
+        if (leased)
             mb->poller.lease(mb->poller.ctx, false);
         if (news || (deadline != 0 && rvr_now_ns() >= deadline))
             continue;
