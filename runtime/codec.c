@@ -62,26 +62,13 @@ rvr_status rvr_buf_append(rvr_buf *b, const void *p, size_t n)
  * (at most RVR_MAX_DEPTH) rather than the 2^depth of sizing each
  * submessage by a dry run of its own encoder. */
 
-static size_t vlen(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-/* A length-delimited field of n bytes, tag included (all our tags are < 16). */
-static size_t ld(size_t n) { return 1 + vlen(n) + n; }
-
 static uint64_t zigzag(int64_t i) { return ((uint64_t)i << 1) ^ (uint64_t)(i >> 63); }
 
 static size_t list_body_size(const rvr_list *l)
 {
     size_t n = 0;
     for (size_t i = 0, k = rvr_list_len(l); i < k; i++)
-        n += ld(rvr_value_enc_size(rvr_list_get(l, i)));
+        n += rvr_enc_ld(rvr_value_enc_size(rvr_list_get(l, i)));
     return n;
 }
 
@@ -89,14 +76,14 @@ size_t rvr_value_enc_size(const rvr_value *v)
 {
     switch (v->type) {
     case RVR_T_BOOL: return 2;
-    case RVR_T_INT: return 1 + vlen(zigzag(v->as.i));
-    case RVR_T_UINT: return 1 + vlen(v->as.u);
+    case RVR_T_INT: return 1 + rvr_enc_vlen(zigzag(v->as.i));
+    case RVR_T_UINT: return 1 + rvr_enc_vlen(v->as.u);
     case RVR_T_DOUBLE: return 9;
-    case RVR_T_STRING: return ld(v->as.str.len);
-    case RVR_T_BYTES: return ld(v->as.bytes.len);
-    case RVR_T_UUID: return ld(16);
-    case RVR_T_LIST: return ld(list_body_size(v->as.list));
-    case RVR_T_MAP: return ld(rvr_map_enc_size(v->as.map));
+    case RVR_T_STRING: return rvr_enc_ld(v->as.str.len);
+    case RVR_T_BYTES: return rvr_enc_ld(v->as.bytes.len);
+    case RVR_T_UUID: return rvr_enc_ld(16);
+    case RVR_T_LIST: return rvr_enc_ld(list_body_size(v->as.list));
+    case RVR_T_MAP: return rvr_enc_ld(rvr_map_enc_size(v->as.map));
     default: return 0;
     }
 }
@@ -105,7 +92,7 @@ size_t rvr_map_enc_size(const rvr_map *m)
 {
     size_t n = 0;
     for (uint32_t i = 0; i < m->len; i++)
-        n += ld(ld(m->entries[i].keylen) + ld(rvr_value_enc_size(&m->entries[i].val)));
+        n += rvr_enc_ld(rvr_enc_ld(m->entries[i].keylen) + rvr_enc_ld(rvr_value_enc_size(&m->entries[i].val)));
     return n;
 }
 
@@ -185,7 +172,7 @@ uint8_t *rvr_map_enc_put(uint8_t *q, const rvr_map *m)
         const rvr_map_entry *e = &m->entries[i];
         size_t vs = rvr_value_enc_size(&e->val);
         *q++ = TAG(F_ENTRIES, 2);
-        q = rvr_enc_varint(q, ld(e->keylen) + ld(vs));
+        q = rvr_enc_varint(q, rvr_enc_ld(e->keylen) + rvr_enc_ld(vs));
         q = put_span(q, TAG(F_KEY, 2), e->key, e->keylen);
         *q++ = TAG(F_VALUE, 2);
         q = rvr_enc_varint(q, vs);

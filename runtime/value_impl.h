@@ -68,6 +68,18 @@ rvr_status rvr_value_check(const rvr_value *v);
  * straight into a buffer (wire.c): the size of a Value message and of a
  * Map message's body, and writers that need that much room at q and
  * return the end of what they wrote. */
+/* Bytes of v as a varint; of a length-delimited field of n bytes whose
+ * tag takes one byte (every field number River writes is below 16). */
+static inline size_t rvr_enc_vlen(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+static inline size_t rvr_enc_ld(size_t n) { return 1 + rvr_enc_vlen(n) + n; }
 size_t rvr_value_enc_size(const rvr_value *v);
 size_t rvr_map_enc_size(const rvr_map *m);
 uint8_t *rvr_value_enc_put(uint8_t *q, const rvr_value *v);

@@ -60,29 +60,16 @@ static void put_header(uint8_t *p, size_t payload, uint8_t type)
 
 /* ---- sizes ---------------------------------------------------------------- */
 
-static size_t vlen(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-/* A length-delimited field of n bytes, tag included (all our tags are < 16). */
-static size_t ld(size_t n) { return 1 + vlen(n) + n; }
-
 static size_t msg_payload_size(const rvr_wire_msg *m, size_t *attrs_len)
 {
-    size_t n = 2 * ld(16) + ld(m->tag_len);
+    size_t n = 2 * rvr_enc_ld(16) + rvr_enc_ld(m->tag_len);
     if (m->schema != 0)
         n += 9;
     if (m->body_len > 0)
-        n += ld(m->body_len);
+        n += rvr_enc_ld(m->body_len);
     *attrs_len = m->attrs != NULL ? rvr_map_enc_size(m->attrs) : 0;
     if (*attrs_len > 0)
-        n += ld(*attrs_len);
+        n += rvr_enc_ld(*attrs_len);
     return n;
 }
 
@@ -99,21 +86,11 @@ static bool put_bytes(pb_ostream_t *os, uint32_t field, const void *p, size_t n)
     return pb_encode_tag(os, PB_WT_STRING, field) && pb_encode_string(os, p, n);
 }
 
-static uint8_t *put_varint(uint8_t *q, uint64_t v)
-{
-    while (v >= 0x80) {
-        *q++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *q++ = (uint8_t)v;
-    return q;
-}
-
 /* A length-delimited field (number < 16) holding p[0..n). */
 static uint8_t *put_span(uint8_t *q, unsigned field, const void *p, size_t n)
 {
     *q++ = (uint8_t)(field << 3 | 2);
-    q = put_varint(q, n);
+    q = rvr_enc_varint(q, n);
     memcpy(q, p, n);
     return q + n;
 }
@@ -145,16 +122,16 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
             return st;
         uint8_t *q = out->data + out->len;
         *q++ = T_ENTRY;
-        q = put_varint(q, ld(e->keylen) + ld(vs));
+        q = rvr_enc_varint(q, rvr_enc_ld(e->keylen) + rvr_enc_ld(vs));
         *q++ = T_KEY;
-        q = put_varint(q, e->keylen);
+        q = rvr_enc_varint(q, e->keylen);
         memcpy(q, e->key, e->keylen);
         q += e->keylen;
         *q++ = T_VALUE;
-        q = put_varint(q, vs);
+        q = rvr_enc_varint(q, vs);
         if (out_of_line) {
             *q++ = str ? T_STR : T_BYTES;
-            q = put_varint(q, n);
+            q = rvr_enc_varint(q, n);
             out->len = (size_t)(q - out->data);
             ext[*next].at = out->len;
             ext[*next].p = str ? (const uint8_t *)v->as.str.ptr : v->as.bytes.ptr;
@@ -205,7 +182,7 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
         q = put_span(q, E_BODY, m->body, m->body_len);
     if (attrs_len > 0) {
         *q++ = E_ATTRS << 3 | 2;
-        q = put_varint(q, attrs_len);
+        q = rvr_enc_varint(q, attrs_len);
     }
     out->len = (size_t)(q - out->data);
     size_t n0 = ext != NULL ? *next : 0, outside = 0;
