@@ -25,21 +25,8 @@ cleanup_ns() { for n in $NS; do ip netns del "$n" 2>/dev/null; done; }
 trap 'cleanup_procs; cleanup_ns; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM
 
-# "ip -n NS" and "ip netns exec" remount / and /sys, which fails where / is
-# not a mount point (a chroot); nsenter only switches the network namespace.
-nsip() { local n=$1; shift; nsenter --net=/run/netns/"$n" ip "$@"; }
-for n in $NS; do
-    ip netns add "$n" || { echo "SKIP: cannot create network namespaces"; exit 77; }
-    nsip "$n" link set lo up
-done
-nsip "${P}br" link add br0 type bridge mcast_snooping 0
-nsip "${P}br" link set br0 up
-for i in 1 2 3 4; do
-    nsip "${P}br" link add "p$i" type veth peer name eth0 netns "${P}h$i"
-    nsip "${P}br" link set "p$i" master br0 up
-    nsip "${P}h$i" addr add "10.77.0.$i/24" dev eth0
-    nsip "${P}h$i" link set eth0 up
-done
+. "$(dirname "$0")/../netns_lib.sh"
+netns_hosts "$P" 10.77.0 h1 h2 h3 h4
 # nsenter, not "ip netns exec": the latter remounts / and /sys, which fails
 # where / is not a mount point (a chroot, as on a fresh CI root).
 in_h() { echo nsenter --net=/run/netns/"${P}h$1"; }
@@ -58,7 +45,7 @@ vms "$WORK/h3" $(in_h 2) -- "${MC[@]}" --filter name=h3 --count 1 --timeout $T
 check "multicast from h2 with filter name=h3" eval 'has_addr "$WORK/h3" 10.77.0.3:7001 && [ "$(nvms "$WORK/h3")" = 1 ]'
 
 # --- 2. multicast blocked: seed peers --------------------------------------------
-for i in 1 2 3 4; do nsenter --net=/run/netns/"${P}br" bridge link set dev "p$i" mcast_flood off; done
+for i in 1 2 3 4; do nsenter --net=/run/netns/"${P}br" bridge link set dev "ph$i" mcast_flood off; done
 # The VMs above have no peers, so nothing but multicast could find them.
 vms "$WORK/blocked" $(in_h 3) -- "${MC[@]}" --timeout 2000
 check "blocked: multicast from h3 finds only h3's VM" eval '[ "$(nvms "$WORK/blocked")" = 1 ] && has "$WORK/blocked" h3'

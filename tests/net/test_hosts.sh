@@ -45,23 +45,8 @@ ok() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
-# "ip -n NS" and "ip netns exec" remount / and /sys, which fails where / is
-# not a mount point (a chroot); nsenter only switches the network namespace.
-nsip() { local n=$1; shift; nsenter --net=/run/netns/"$n" ip "$@"; }
-for n in $NS; do
-    ip netns add "$n" || { echo "SKIP: cannot create network namespaces"; exit 77; }
-    nsip "$n" link set lo up
-done
-nsip "${P}br" link add br0 type bridge mcast_snooping 0
-nsip "${P}br" link set br0 up
-i=0
-for h in a b c; do
-    i=$((i + 1))
-    nsip "${P}br" link add "p$h" type veth peer name eth0 netns "${P}$h"
-    nsip "${P}br" link set "p$h" master br0 up
-    nsip "${P}$h" addr add "10.78.0.$i/24" dev eth0
-    nsip "${P}$h" link set eth0 up
-done
+. "$(dirname "$0")/../netns_lib.sh"
+netns_hosts "$P" 10.78.0 a b c
 # nsenter, not "ip netns exec" (which remounts / and fails in a chroot).
 on() { local h=$1; shift; nsenter --net=/run/netns/"${P}$h" "$@"; }
 export RIVER_MCAST_GROUP=239.255.77.80 RIVER_MCAST_PORT=7080 RIVER_MCAST_IF=eth0
