@@ -87,6 +87,7 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
     RVR_LOG(lvl, "connection with %s closed: %s", c->desc, reason);
     bool was_ready = c->state == C_READY;
     c->state = C_CLOSED;
+    rvr_conn_unhold(net, c);
     epoll_ctl(net->ep, EPOLL_CTL_DEL, c->fd, NULL);
     shutdown(c->fd, SHUT_RDWR);
     for (conn **pp = &net->conns; *pp != NULL; pp = &(*pp)->next)
@@ -456,7 +457,7 @@ static size_t parse(rvr_net *net, conn *c)
         c->state = C_HELLO;
         pos = RVR_WIRE_PREAMBLE_LEN;
     }
-    while (c->state != C_CLOSED && c->rlen - pos >= RVR_WIRE_HDR_LEN) {
+    while (c->state != C_CLOSED && c->held == NULL && c->rlen - pos >= RVR_WIRE_HDR_LEN) {
         uint32_t len;
         uint8_t type;
         rvr_wire_header(c->rbuf + pos, &len, &type);
@@ -526,8 +527,13 @@ void rvr_conn_read(rvr_net *net, conn *c)
     /* A polling VR reads as much as the I/O thread would: handing a stream
      * over to the I/O thread after one read cost a wake-up per read on both
      * sides (1 MiB transfers ran at 0.6x raw TCP, now about 1x). */
+    if (c->reparse && c->held == NULL && c->state == C_READY && c->big == NULL) {
+        c->reparse = false;   /* frames read before a hold */
+        need = parse(net, c);
+    }
     for (int i = 0; i < READS_PER_EVENT; i++) {
-        if (c->state == C_CLOSED || c->state == C_CONNECTING)
+        /* Held (flow control): rvr_conn_flow_check reads it again. */
+        if (c->state == C_CLOSED || c->state == C_CONNECTING || c->held != NULL)
             return;
         if (c->big != NULL) {
             /* The rest of a large value, into its own buffer. */
@@ -582,7 +588,7 @@ void rvr_conn_read(rvr_net *net, conn *c)
         if ((size_t)n < want && !c->hup)
             return;   /* drained; the next arrival raises a new edge */
     }
-    if (c->state != C_CLOSED && !c->on_again) {
+    if (c->state != C_CLOSED && c->held == NULL && !c->on_again) {
         c->on_again = true;   /* more to read: after the other connections */
         c->again_next = net->again;
         net->again = c;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bigbuf.h"
 #include "control.h"
@@ -13,6 +14,7 @@
 #include "transport_impl.h"
 
 static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt);
+static void flow_resume(void *ctx);
 
 static void bad_msg(rvr_net *net, conn *c, rvr_status st)
 {
@@ -78,12 +80,55 @@ void rvr_conn_deliver(rvr_net *net, conn *c)
     c->nbatch = 0;
     rvr_status why = RVR_OK;
     size_t k = rvr_mailbox_push_many(&c->dvr->mb, c->batch, n, &why);
-    if (k == n)
+    if (k == n) {
+        size_t high = net->cfg.mailbox_high;
+        if (c->held == NULL && high != 0 &&
+            rvr_mailbox_flow_full(&c->dvr->mb, high, net->cfg.flow_stall_ns, flow_resume, net)) {
+            rvr_vr_ref(c->dvr);   /* not read until this mailbox drains */
+            c->held = c->dvr;
+            atomic_fetch_add_explicit(&net->nheld, 1, memory_order_relaxed);
+        }
         return;
+    }
     rvr_vr_unref(c->dvr);   /* ending: look it up again next time */
     c->dvr = NULL;
     for (size_t i = k; i < n; i++)
         undeliverable(net, c, &c->dvr_id, c->batch[i], why);
+}
+
+/* ---- flow control (mailbox_flow.c) ----------------------------------------- */
+
+/* Called by a VR that drained its mailbox or waits: the I/O thread looks. */
+static void flow_resume(void *ctx)
+{
+    rvr_net *net = ctx;
+    uint64_t one = 1;
+    ssize_t w = write(net->wakefd, &one, sizeof one);
+    (void)w;   /* a full counter still wakes the thread */
+}
+
+void rvr_conn_unhold(rvr_net *net, conn *c)
+{
+    if (c->held == NULL)
+        return;
+    rvr_vr_unref(c->held);
+    c->held = NULL;
+    c->reparse = true;
+    atomic_fetch_sub_explicit(&net->nheld, 1, memory_order_relaxed);
+}
+
+void rvr_conn_flow_check(rvr_net *net)
+{
+    for (conn *c = net->conns; c != NULL; c = c->next) {
+        if (c->held == NULL || !rvr_mailbox_flow_open(&c->held->mb, net->cfg.flow_stall_ns))
+            continue;
+        rvr_conn_unhold(net, c);
+        if (!c->on_again) {
+            c->on_again = true;   /* read it now: no new edge comes for what waits */
+            c->again_next = net->again;
+            net->again = c;
+        }
+    }
 }
 
 /* Queues pkt for the local VR dst (batched, see struct conn). */

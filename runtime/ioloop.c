@@ -110,6 +110,8 @@ static void io_round(rvr_net *net, const struct epoll_event *evs, int n, bool vr
             rvr_conn_event(net, ptr, evs[i].events);
         }
     }
+    if (atomic_load_explicit(&net->nheld, memory_order_relaxed) > 0)
+        rvr_conn_flow_check(net);   /* mailboxes drained: read those connections again */
     net->flush_at = rvr_net_flush(net, false);   /* coalesced sends that are due */
     conn *again = net->again;
     net->again = NULL;
@@ -188,6 +190,9 @@ void *rvr_net_io_main(void *arg)
             timeout = next_retry <= now ? 0 : next_retry - now + 1000000u;
         if (flush_at != 0 && (flush_at <= now || flush_at - now < timeout))
             timeout = flush_at <= now ? 0 : flush_at - now;
+        if (atomic_load_explicit(&net->nheld, memory_order_relaxed) > 0 &&
+            timeout > net->cfg.flow_stall_ns / 2)
+            timeout = net->cfg.flow_stall_ns / 2;   /* a VR may stop taking without telling */
         rvr_mutex_unlock(&net->io_lock);
         if (stop_at != 0 && timeout > 10000000u)
             timeout = 10000000u;
@@ -246,6 +251,13 @@ bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, ui
     /* A push between the caller's last look and our taking the token poked
      * nobody we would hear (the I/O thread may have taken the poke, seeing
      * no token): look again.  From now on its re-poke reaches us. */
+    if (atomic_load_explicit(&net->nheld, memory_order_relaxed) > 0) {
+        /* A connection may be held for the caller's mailbox, now drained:
+         * read it here (no event comes for bytes already waiting). */
+        rvr_mutex_lock(&net->io_lock);
+        io_round(net, NULL, 0, true);
+        rvr_mutex_unlock(&net->io_lock);
+    }
     if (!atomic_load(&net->stopping) && atomic_load(news) == seen) {
         struct epoll_event evs[32];
         int n = epoll_wait(net->ep, evs, 32, timeout_ms);

@@ -217,6 +217,8 @@ rvr_status rvr_mailbox_init(rvr_mailbox *mb)
     atomic_init(&mb->pushed, 0);
     atomic_init(&mb->taken, 0);
     atomic_init(&mb->closed, 0);
+    atomic_init(&mb->held, false);
+    atomic_init(&mb->stuck, false);
     mb->spin_ns = rvr_ncpus() > 1 ? SPIN_START_NS : 0;
     return RVR_OK;
 }
@@ -410,8 +412,14 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline, boo
     uint64_t start = rvr_now_ns(), now = start;
     uint64_t budget = mb->spin_ns;
     /* The sockets are polled only past the first SPIN_PURE_NS: a reply
-     * from a VR of this VM comes sooner, and then costs no system call. */
-    bool sockets = false;
+     * from a VR of this VM comes sooner, and then costs no system call.
+     * But a connection held back for this mailbox (a stream it drained)
+     * is read at once, by this thread (mailbox_flow.c). */
+    bool sockets = mb->poller.ctx != NULL && atomic_load_explicit(&mb->held, memory_order_relaxed);
+    if (sockets && !*leased && mb->poller.lease != NULL) {
+        mb->poller.lease(mb->poller.ctx, true);
+        *leased = true;
+    }
     /* Two threads that both park wake each other through the kernel, and
      * then neither's short spin ever sees the other's reply in time: every
      * SPIN_PROBE_EVERY-th wait spins long enough to catch a reply that is
@@ -475,6 +483,16 @@ rvr_status rvr_mailbox_take_raw(rvr_mailbox *mb, const rvr_match *m, int timeout
     return take(mb, m, timeout_ms, false, out);
 }
 
+/* Flow control, the taker's side (mailbox_flow.c): gives a held
+ * connection back once. */
+static void flow_resume(rvr_mailbox *mb)
+{
+    if (atomic_exchange(&mb->held, false)) {
+        void (*resume)(void *) = atomic_load_explicit(&mb->flow.resume, memory_order_relaxed);
+        resume(atomic_load_explicit(&mb->flow.ctx, memory_order_relaxed));
+    }
+}
+
 static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
                        rvr_packet **out)
 {
@@ -484,6 +502,8 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
     uint64_t scanned = 0;
     bool polled = false;
     for (;;) {
+        if (atomic_load_explicit(&mb->stuck, memory_order_relaxed))
+            atomic_store_explicit(&mb->stuck, false, memory_order_relaxed);   /* after a wait */
         /* Closed first: nothing is pushed after that, so what sort_in
          * brings in is all there will be. */
         bool closed = atomic_load_explicit(&mb->closed, memory_order_acquire) != 0;
@@ -511,6 +531,15 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
          * woken for what this thread reads anyway; the lease is given back
          * before anything else. */
         bool sockets = mb->poller.ctx != NULL, news = false, leased = false;
+        /* Waiting past packets it does not want (a selective receive): what
+         * it waits for may be behind a held connection (mailbox_flow.c). */
+        if (mb->head != NULL) {
+            atomic_store(&mb->stuck, true);
+            if (atomic_load(&mb->held))
+                flow_resume(mb);
+        } else if (!sockets && atomic_load(&mb->held)) {
+            flow_resume(mb);   /* drained, and nobody here reads for us */
+        }
         if (mb->spin_ns != 0)
             news = spin_for_news(mb, scanned, deadline, &leased) ||
                    atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned;
@@ -547,6 +576,8 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             mb->poller.lease(mb->poller.ctx, false);
         if (news || (deadline != 0 && rvr_now_ns() >= deadline))
             continue;
+        if (atomic_load(&mb->held))
+            flow_resume(mb);   /* parking: the I/O thread reads for us */
         rvr_mutex_lock(&mb->lock);
         if (mb->seq == scanned && !atomic_load_explicit(&mb->closed, memory_order_relaxed)) {
             mb->waiting++;

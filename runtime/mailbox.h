@@ -39,6 +39,18 @@ typedef struct rvr_mb_poller {
     void *ctx;                                 /* NULL: no polling */
 } rvr_mb_poller;
 
+/* Receive-side flow control (mailbox_flow.c).  The transport stops reading
+ * a connection while a mailbox it delivers to holds `high` packets or more
+ * and its VR is taking them.  The connection is read again once the VR
+ * has taken them all (by the VR itself when it polls the sockets), or
+ * waits past packets it does not want (a selective receive); a VR that
+ * waits without polling tells the transport (resume). */
+typedef struct rvr_mb_flow {
+    void (*_Atomic resume)(void *ctx);   /* set before `held` is raised */
+    void *_Atomic ctx;
+    uint64_t mark, mark_ns;     /* reader's side: `taken` when last seen moving, and when */
+} rvr_mb_flow;
+
 typedef struct rvr_mailbox {
     /* Shared with pushers, under lock: the inbox, pushed packets not yet
      * sorted into the owner's lists. */
@@ -61,6 +73,9 @@ typedef struct rvr_mailbox {
     uint32_t spin_waits;      /* waits so far (every few probe longer) */
     rvr_mb_poller poller;     /* set by the owner only (rvr_mailbox_set_poller) */
     bool polling;             /* the taker is polling: pushes poke it (lock) */
+    _Atomic bool held;        /* a connection waits for this mailbox to drain */
+    _Atomic bool stuck;       /* the taker waits past packets it does not want */
+    rvr_mb_flow flow;
 } rvr_mailbox;
 
 /* The owner's thread only, before taking. */
@@ -91,5 +106,18 @@ rvr_status rvr_mailbox_take_raw(rvr_mailbox *mb, const rvr_match *m, int timeout
                                 rvr_packet **out);
 
 size_t rvr_mailbox_count(rvr_mailbox *mb);
+
+/* Flow control, for the one reader of a connection (the transport's
+ * io_lock): true when mb is full (`high` packets or more) while its VR is
+ * taking (took a packet within stall_ns), so that connection should not be read further until
+ * rvr_mailbox_flow_open.  The VR then calls resume(ctx) when it waits
+ * without polling the sockets itself, or past packets it does not want. */
+bool rvr_mailbox_flow_full(rvr_mailbox *mb, size_t high, uint64_t stall_ns,
+                           void (*resume)(void *), void *ctx);
+/* True once the connection held back by mb may be read again (and then
+ * mb is no longer marked held): the mailbox is empty or closed, its VR
+ * waits past packets it does not want, or took nothing for stall_ns (it
+ * is not consuming: holding its senders back would only stall them). */
+bool rvr_mailbox_flow_open(rvr_mailbox *mb, uint64_t stall_ns);
 
 #endif

@@ -49,13 +49,18 @@ typedef struct rvr_net_config {
     uint64_t coalesce_ns;        /* a send this soon after the previous one is batched; 0: never */
     size_t batch_bytes;          /* a batch is written once this large */
     uint64_t flush_ns;           /* a smaller batch is written this long after it began */
+    size_t mailbox_high;         /* a connection is not read while a mailbox it feeds holds
+                                    this many packets and its VR takes them; 0: never */
+    uint64_t flow_stall_ns;      /* ... unless that VR took nothing for this long */
 } rvr_net_config;
 
 /* Defaults: all interfaces, ephemeral port, no peers, rvr_wire_limits_default,
  * 64 MiB queues, 2000 ms resolution, 1024 connections; then the environment: RIVER_BIND,
  * RIVER_PORT, RIVER_MAX_FRAME, RIVER_MAX_ATTRS, RIVER_MAX_DEPTH,
  * RIVER_MAX_QUEUE, RIVER_RESOLVE_MS, RIVER_MAX_CONNS, RIVER_COALESCE_US (default 5;
- * 0 turns write coalescing off), RIVER_BATCH_BYTES (default 64 KiB)
+ * 0 turns write coalescing off), RIVER_BATCH_BYTES (default 64 KiB),
+ * RIVER_FLUSH_US (default 100), RIVER_MAILBOX_HIGH (default 1024; 0: no
+ * receive-side flow control), RIVER_FLOW_STALL_MS (default 20)
  * (RIVER_PEERS is read by rvr_main). */
 void rvr_net_config_default(rvr_net_config *cfg);
 

@@ -106,6 +106,11 @@ struct conn {
     rvr_uuid dvr_id;
     rvr_packet *batch[RVR_CONN_BATCH];
     unsigned nbatch;
+    /* Flow control (mailbox_flow.c): the VR whose full mailbox this
+     * connection waits for, referenced; not read meanwhile.  `reparse`:
+     * frames read before the hold may wait in rbuf. */
+    rvr_vr *held;
+    bool reparse;
 };
 
 struct peer {
@@ -195,6 +200,7 @@ struct rvr_net {
     conn *conns;                /* io_lock */
     conn *again;                /* readable connections not yet drained */
     conn *dead;                 /* closed this round; unreferenced after it */
+    _Atomic unsigned nheld;     /* connections held by flow control (changed under io_lock) */
 };
 
 /* transport.c */
@@ -231,6 +237,11 @@ void rvr_conn_unref(conn *c);
  * up to c->big_off, then c->big), decoded without a copy. */
 void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n);
 void rvr_conn_on_big_msg(rvr_net *net, conn *c);
+/* Reads again the connections whose mailbox has drained (conn_msg.c;
+ * io_lock, when net->nheld > 0). */
+void rvr_conn_flow_check(rvr_net *net);
+/* Lets c be read again (conn_msg.c; io_lock). */
+void rvr_conn_unhold(rvr_net *net, conn *c);
 /* Pushes the messages decoded for the local VR c->dvr (conn_msg.c). */
 void rvr_conn_deliver(rvr_net *net, conn *c);
 /* Handles an epoll event on c. */

@@ -151,6 +151,11 @@ rvr_vr *rvr_vm_ref_vr(rvr_vm *vm, const rvr_uuid *id)
     return found;
 }
 
+void rvr_vr_ref(rvr_vr *vr)
+{
+    atomic_fetch_add_explicit(&vr->refs, 1, memory_order_relaxed);
+}
+
 void rvr_vr_unref(rvr_vr *vr)
 {
     if (atomic_fetch_sub_explicit(&vr->refs, 1, memory_order_acq_rel) != 1)

@@ -63,6 +63,8 @@ rvr_status rvr_vm_spawn(rvr_vm *vm, const rvr_vr_type *type, const void *args,
 void rvr_vm_remove_vr(rvr_vm *vm, rvr_vr *vr);
 /* Looks up a VR and takes a reference on it, or NULL. */
 rvr_vr *rvr_vm_ref_vr(rvr_vm *vm, const rvr_uuid *id);
+/* Another reference on a VR the caller holds one on. */
+void rvr_vr_ref(rvr_vr *vr);
 void rvr_vr_unref(rvr_vr *vr);
 /* Drops the send cache's references; called when the VR's function returned. */
 void rvr_vr_drop_dst_cache(rvr_vr *vr);

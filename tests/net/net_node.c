@@ -5,8 +5,13 @@
  *   ping            replies "pong"
  *   burst  to n tag sends n packets {seq=i} tagged `tag` to `to`, then
  *                   "burst.done" {sent, status} to the asker
- *   expect from n   receives n "seq" packets from each VR in the list `from`,
- *                   checks FIFO per sender, replies "expect.done" {ok, got}
+ *   expect from n [delay_us]
+ *                   receives n "seq" packets from each VR in the list `from`
+ *                   (sleeping delay_us after each), checks FIFO per sender,
+ *                   replies "expect.done" {ok, got, most: the most packets
+ *                   seen waiting in the mailbox}
+ *   wait_tag tag ms rvr_recv(tag, ms) past whatever else waits; replies
+ *                   "wait_tag.done" {status, pending: what waited besides}
  *   stream to       sends a "flood" packet to `to` every millisecond, forever
  *   wait_on from ms rvr_recv(src=from, tag="never", ms), replies its status
  *   brief           spawns a VR that says hello to the asker and ends;
@@ -80,9 +85,10 @@ static void do_burst(rvr_vr *self, const rvr_packet *cmd)
 static void do_expect(rvr_vr *self, const rvr_packet *cmd)
 {
     const rvr_list *from = NULL;
-    uint64_t n = 0;
+    uint64_t n = 0, delay_us = 0, most = 0;
     rvr_packet_get_list(cmd, "from", &from);
     rvr_packet_get_u64(cmd, "n", &n);
+    rvr_packet_get_u64(cmd, "delay_us", &delay_us);
     size_t k = from ? rvr_list_len(from) : 0;
     uint64_t *next = calloc(k + 1, sizeof *next);
     uint64_t got = 0, total = n * k;
@@ -112,12 +118,17 @@ static void do_expect(rvr_vr *self, const rvr_packet *cmd)
         }
         got++;
         rvr_packet_free(p);
+        size_t waiting = rvr_pending(self);
+        most = waiting > most ? waiting : most;
+        if (delay_us > 0)
+            usleep((useconds_t)delay_us);
     }
     rvr_match_free(m);
     free(next);
     rvr_packet *r = rvr_packet_new("expect.done");
     rvr_packet_set_bool(r, "ok", ok);
     rvr_packet_set_u64(r, "got", got);
+    rvr_packet_set_u64(r, "most", most);
     reply(self, rvr_packet_src(cmd), r);
 }
 
@@ -149,6 +160,24 @@ static void do_wait_on(rvr_vr *self, const rvr_packet *cmd)
     rvr_match_free(m);
     rvr_packet *r = rvr_packet_new("wait_on.done");
     rvr_packet_set_i64(r, "status", st);
+    reply(self, rvr_packet_src(cmd), r);
+}
+
+static void do_wait_tag(rvr_vr *self, const rvr_packet *cmd)
+{
+    const char *tag = "never";
+    int64_t ms = 1000;
+    rvr_packet_get_str(cmd, "tag", &tag, NULL);
+    rvr_packet_get_i64(cmd, "ms", &ms);
+    rvr_match *m = rvr_match_new();
+    rvr_match_tag(m, tag);
+    rvr_packet *p = NULL;
+    rvr_status st = rvr_recv(self, m, (int)ms, &p);
+    rvr_packet_free(p);
+    rvr_match_free(m);
+    rvr_packet *r = rvr_packet_new("wait_tag.done");
+    rvr_packet_set_i64(r, "status", st);
+    rvr_packet_set_u64(r, "pending", rvr_pending(self));
     reply(self, rvr_packet_src(cmd), r);
 }
 
@@ -232,6 +261,8 @@ static int node_main(rvr_vr *self, const void *argp)
             do_stream(self, p);
         } else if (strcmp(tag, "wait_on") == 0) {
             do_wait_on(self, p);
+        } else if (strcmp(tag, "wait_tag") == 0) {
+            do_wait_tag(self, p);
         } else if (strcmp(tag, "brief") == 0) {
             do_brief(self, p);
         } else if (strcmp(tag, "mix") == 0) {

@@ -250,3 +250,49 @@ bool raw_wait_close(int fd, size_t *got)
         return r == 0 || errno == ECONNRESET;
     }
 }
+
+rvr_packet *node_cmd(const char *tag, const rvr_uuid *to, uint64_t n)
+{
+    rvr_packet *p = rvr_packet_new(tag);
+    if (to != NULL)
+        rvr_packet_set_uuid(p, "to", to);
+    rvr_packet_set_u64(p, "n", n);
+    return p;
+}
+
+rvr_packet *node_expect_cmd(uint64_t n, const rvr_uuid *a, const rvr_uuid *b)
+{
+    rvr_packet *p = node_cmd("expect", NULL, n);
+    rvr_list *l = rvr_list_new();
+    rvr_value v = rvr_value_uuid(a);
+    rvr_list_append(l, &v);
+    if (b != NULL) {
+        v = rvr_value_uuid(b);
+        rvr_list_append(l, &v);
+    }
+    rvr_packet_set_list(p, "from", l);
+    return p;
+}
+
+bool node_done_ok(rvr_vr *self, const rvr_uuid *from, const char *tag, uint64_t want,
+                  uint64_t *most)
+{
+    rvr_packet *r = await_tag(self, tag, from, 60000);
+    if (r == NULL)
+        return false;
+    bool ok = true;
+    uint64_t got = 0;
+    int64_t status = 0;
+    if (strcmp(tag, "expect.done") == 0) {
+        rvr_packet_get_bool(r, "ok", &ok);
+        rvr_packet_get_u64(r, "got", &got);
+        if (most != NULL)
+            rvr_packet_get_u64(r, "most", most);
+    } else {
+        rvr_packet_get_u64(r, "sent", &got);
+        rvr_packet_get_i64(r, "status", &status);
+        ok = status == RVR_OK;
+    }
+    rvr_packet_free(r);
+    return ok && got == want;
+}

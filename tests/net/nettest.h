@@ -41,6 +41,16 @@ bool send_tag(rvr_vr *self, const rvr_uuid *to, const char *tag);
 /* Pings a node and waits for its pong. */
 bool node_ping(rvr_vr *self, const node *n);
 
+/* A net_node command tagged tag: {to (unless NULL), n}. */
+rvr_packet *node_cmd(const char *tag, const rvr_uuid *to, uint64_t n);
+/* "expect": n "seq" packets from a and from b (unless NULL). */
+rvr_packet *node_expect_cmd(uint64_t n, const rvr_uuid *a, const rvr_uuid *b);
+/* Waits (60 s) for a node's "burst.done" or "expect.done" from `from`:
+ * true when it succeeded with `want` packets; *most (unless NULL) gets
+ * an "expect.done"'s most packets waiting at once. */
+bool node_done_ok(rvr_vr *self, const rvr_uuid *from, const char *tag, uint64_t want,
+                  uint64_t *most);
+
 /* A blocking TCP connection to "host:port" with a 10 s receive timeout; -1
  * on failure. */
 int raw_connect(const char *addr);

@@ -86,49 +86,6 @@ static void test_echo_types(void)
     rvr_packet_free(p);
 }
 
-static rvr_packet *cmd(const char *tag, const rvr_uuid *to, uint64_t n)
-{
-    rvr_packet *p = rvr_packet_new(tag);
-    if (to != NULL)
-        rvr_packet_set_uuid(p, "to", to);
-    rvr_packet_set_u64(p, "n", n);
-    return p;
-}
-
-static rvr_packet *expect_cmd(uint64_t n, const rvr_uuid *a, const rvr_uuid *b)
-{
-    rvr_packet *p = cmd("expect", NULL, n);
-    rvr_list *l = rvr_list_new();
-    rvr_value v = rvr_value_uuid(a);
-    rvr_list_append(l, &v);
-    if (b != NULL) {
-        v = rvr_value_uuid(b);
-        rvr_list_append(l, &v);
-    }
-    rvr_packet_set_list(p, "from", l);
-    return p;
-}
-
-static bool done_ok(const rvr_uuid *from, const char *tag, uint64_t want)
-{
-    rvr_packet *r = await_tag(SELF, tag, from, 60000);
-    if (r == NULL)
-        return false;
-    bool ok = true;
-    uint64_t got = 0;
-    int64_t status = 0;
-    if (strcmp(tag, "expect.done") == 0) {
-        rvr_packet_get_bool(r, "ok", &ok);
-        rvr_packet_get_u64(r, "got", &got);
-    } else {
-        rvr_packet_get_u64(r, "sent", &got);
-        rvr_packet_get_i64(r, "status", &status);
-        ok = status == RVR_OK;
-    }
-    rvr_packet_free(r);
-    return ok && got == want;
-}
-
 /* Node-to-node: n1 and n3 each send 50,000 to n2 at once (they find n2
  * through WHOIS); n2 checks that every message came, once, in order per
  * sender. */
@@ -136,13 +93,13 @@ static void test_fifo_100k(void)
 {
     CU_ASSERT_FATAL(started);
     const uint64_t n = 50000;
-    rvr_packet *e = expect_cmd(n, &nodes[0].vr, &nodes[2].vr);
+    rvr_packet *e = node_expect_cmd(n, &nodes[0].vr, &nodes[2].vr);
     CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[1].vr, e), RVR_OK);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, cmd("burst", &nodes[1].vr, n)), RVR_OK);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[2].vr, cmd("burst", &nodes[1].vr, n)), RVR_OK);
-    CU_ASSERT(done_ok(&nodes[0].vr, "burst.done", n));
-    CU_ASSERT(done_ok(&nodes[2].vr, "burst.done", n));
-    CU_ASSERT(done_ok(&nodes[1].vr, "expect.done", 2 * n));
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, node_cmd("burst", &nodes[1].vr, n)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[2].vr, node_cmd("burst", &nodes[1].vr, n)), RVR_OK);
+    CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &nodes[2].vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &nodes[1].vr, "expect.done", 2 * n, NULL));
 }
 
 /* Both ways at once between this VM and n1: 20,000 each. */
@@ -151,8 +108,8 @@ static void test_both_ways(void)
     CU_ASSERT_FATAL(started);
     const uint64_t n = 20000;
     rvr_uuid me = *rvr_self(SELF);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, expect_cmd(n, &me, NULL)), RVR_OK);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, cmd("burst", &me, n)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, node_expect_cmd(n, &me, NULL)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, node_cmd("burst", &me, n)), RVR_OK);
     rvr_match *m = rvr_match_new();
     rvr_match_tag(m, "seq");
     rvr_match_src(m, &nodes[0].vr);
@@ -182,8 +139,8 @@ static void test_both_ways(void)
     }
     rvr_match_free(m);
     CU_ASSERT_EQUAL(next, n);
-    CU_ASSERT(done_ok(&nodes[0].vr, "burst.done", n));
-    CU_ASSERT(done_ok(&nodes[0].vr, "expect.done", n));
+    CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "expect.done", n, NULL));
 }
 
 /* n2 sends a,b,c,a,b,c (k = 1..6); we take them out of order. */
@@ -191,7 +148,7 @@ static void test_selective(void)
 {
     CU_ASSERT_FATAL(started);
     rvr_uuid me = *rvr_self(SELF);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[1].vr, cmd("mix", &me, 0)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[1].vr, node_cmd("mix", &me, 0)), RVR_OK);
     rvr_packet_free(await_tag(SELF, "mix.done", &nodes[1].vr, 10000));
     CU_ASSERT_EQUAL(rvr_pending(SELF), 6);
     struct { const char *tag; int64_t eq; int64_t want; } steps[] = {
@@ -258,7 +215,7 @@ static void test_undeliverable(void)
 static void test_kill9(void)
 {
     CU_ASSERT_FATAL(started);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[2].vr, cmd("stream", &nodes[1].vr, 0)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[2].vr, node_cmd("stream", &nodes[1].vr, 0)), RVR_OK);
     rvr_packet *w = rvr_packet_new("wait_on");
     rvr_packet_set_uuid(w, "from", &nodes[2].vr);
     rvr_packet_set_i64(w, "ms", 1500);
@@ -275,10 +232,10 @@ static void test_kill9(void)
     CU_ASSERT(node_ping(SELF, &nodes[0]));
     CU_ASSERT(node_ping(SELF, &nodes[1]));
     const uint64_t n = 1000;
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[1].vr, expect_cmd(n, &nodes[0].vr, NULL)), RVR_OK);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, cmd("burst", &nodes[1].vr, n)), RVR_OK);
-    CU_ASSERT(done_ok(&nodes[0].vr, "burst.done", n));
-    CU_ASSERT(done_ok(&nodes[1].vr, "expect.done", n));
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[1].vr, node_expect_cmd(n, &nodes[0].vr, NULL)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, node_cmd("burst", &nodes[1].vr, n)), RVR_OK);
+    CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &nodes[1].vr, "expect.done", n, NULL));
 
     /* A send to the dead VM's VR is refused or answered by a notice. */
     rvr_packet *p = rvr_packet_new("hello?");

@@ -1,0 +1,153 @@
+/* test_flow — receive-side flow control between VM processes on loopback
+ * (runtime/mailbox_flow.c): a stream into a VR that takes slowly waits in
+ * the socket and the sender's queue, not in the receiver's mailbox; and
+ * holding a connection back never deadlocks: a selective receive whose
+ * match is behind the held bytes gets it, and two VRs that flood each
+ * other before either receives both finish.
+ *
+ * n1 sends.  n2 has RIVER_MAILBOX_HIGH=256 and waits up to 5 s for a VR
+ * that stopped taking (RIVER_FLOW_STALL_MS; 20 ms by default, which a
+ * loaded test machine may exceed between two packets); n3 has flow control
+ * off (RIVER_MAILBOX_HIGH=0), to show what the bound prevents; n4 and this
+ * VM have RIVER_MAILBOX_HIGH=256 and the default stall.  All have 64 KiB
+ * send queues (RIVER_MAX_QUEUE), so their senders feel the back-pressure
+ * at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vmtest.h"
+#include "nettest.h"
+
+#define SELF vmtest_self
+#define HIGH 256
+#define STREAM 20000
+
+static node n1, n2, n3, n4;
+static bool started;
+
+static void test_start(void)
+{
+    const char *const bounded[] = { "RIVER_MAILBOX_HIGH=256", "RIVER_MAX_QUEUE=65536", NULL };
+    const char *const patient[] = { "RIVER_MAILBOX_HIGH=256", "RIVER_FLOW_STALL_MS=5000",
+                                    "RIVER_MAX_QUEUE=65536", NULL };
+    const char *const unbounded[] = { "RIVER_MAILBOX_HIGH=0", "RIVER_MAX_QUEUE=65536", NULL };
+    unsetenv("RIVER_MAILBOX_HIGH");   /* ours (read at start), not the nodes' */
+    CU_ASSERT_FATAL(node_start(SELF, &n1, "f1", bounded, NULL));
+    CU_ASSERT_FATAL(node_start(SELF, &n2, "f2", patient, NULL));
+    CU_ASSERT_FATAL(node_start(SELF, &n3, "f3", unbounded, NULL));
+    CU_ASSERT_FATAL(node_start(SELF, &n4, "f4", bounded, NULL));
+    started = true;
+}
+
+/* n1 streams to `to`, which sleeps 20 us after each packet; returns the
+ * most packets that waited in its mailbox at once (or UINT64_MAX on loss). */
+static uint64_t slow_stream(const node *to)
+{
+    rvr_packet *e = node_expect_cmd(STREAM, &n1.vr, NULL);
+    rvr_packet_set_u64(e, "delay_us", 20);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &to->vr, e), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, node_cmd("burst", &to->vr, STREAM)), RVR_OK);
+    uint64_t most = UINT64_MAX;
+    CU_ASSERT(node_done_ok(SELF, &n1.vr, "burst.done", STREAM, NULL));
+    if (!node_done_ok(SELF, &to->vr, "expect.done", STREAM, &most))
+        return UINT64_MAX;
+    return most;
+}
+
+/* The sender is far faster than the receiver: with flow control the
+ * backlog the receiver holds stays at the mark (plus one batch of 64
+ * decoded from the last read); without it, it grows with the stream. */
+static void test_slow_receiver_bounded(void)
+{
+    CU_ASSERT_FATAL(started);
+    uint64_t most = slow_stream(&n2);
+    printf("\n    most waiting: %llu with RIVER_MAILBOX_HIGH=%d", (unsigned long long)most, HIGH);
+    CU_ASSERT(most <= HIGH + 64);
+    CU_ASSERT(most >= HIGH / 2);   /* it did fill up: the sender was held back */
+    uint64_t unbounded = slow_stream(&n3);
+    printf(", %llu without flow control ", (unsigned long long)unbounded);
+    CU_ASSERT(unbounded != UINT64_MAX && unbounded > 4 * HIGH);
+}
+
+/* This VM (RIVER_MAILBOX_HIGH=256 too) waits for one "last" packet, which
+ * n1 sends after 5,000 "seq": the connection is held once our mailbox
+ * holds 256 of them, but we wait past them, so it is read on and "last"
+ * arrives.  Then the 5,000 come, in order. */
+static void test_selective_past_full_mailbox(void)
+{
+    CU_ASSERT_FATAL(started);
+    const uint64_t n = 5000;
+    CU_ASSERT_FATAL(node_ping(SELF, &n1));   /* we take packets: we are consuming */
+    rvr_uuid me = *rvr_self(SELF);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, node_cmd("burst", &me, n)), RVR_OK);
+    rvr_packet *last = node_cmd("burst", &me, 1);
+    rvr_packet_set_str(last, "tag", "last");
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, last), RVR_OK);
+    rvr_packet *p = await_tag(SELF, "last", &n1.vr, 20000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    rvr_packet_free(p);
+    CU_ASSERT(node_done_ok(SELF, &n1.vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &n1.vr, "burst.done", 1, NULL));
+    CU_ASSERT_EQUAL(rvr_pending(SELF), n);
+    rvr_match *m = rvr_match_new();
+    rvr_match_tag(m, "seq");
+    uint64_t next = 0;
+    for (rvr_packet *q; next < n && rvr_recv(SELF, m, 10000, &q) == RVR_OK; next++) {
+        uint64_t seq = UINT64_MAX;
+        rvr_packet_get_u64(q, "seq", &seq);
+        rvr_packet_free(q);
+        if (seq != next)
+            break;
+    }
+    rvr_match_free(m);
+    CU_ASSERT_EQUAL(next, n);
+}
+
+/* n1 and n4 each send 30,000 to the other before receiving any: both
+ * senders block on full queues, neither VR takes, so no connection may
+ * stay held; both bursts finish and every packet arrives in order. */
+static void test_mutual_flood(void)
+{
+    CU_ASSERT_FATAL(started);
+    const uint64_t n = 30000;
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, node_cmd("burst", &n4.vr, n)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n4.vr, node_cmd("burst", &n1.vr, n)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, node_expect_cmd(n, &n4.vr, NULL)), RVR_OK);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n4.vr, node_expect_cmd(n, &n1.vr, NULL)), RVR_OK);
+    CU_ASSERT(node_done_ok(SELF, &n1.vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &n4.vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &n1.vr, "expect.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &n4.vr, "expect.done", n, NULL));
+}
+
+static void test_stop(void)
+{
+    CU_ASSERT(node_stop(SELF, &n1));
+    CU_ASSERT(node_stop(SELF, &n2));
+    CU_ASSERT(node_stop(SELF, &n3));
+    CU_ASSERT(node_stop(SELF, &n4));
+    node_kill_all();
+}
+
+static const CU_TestInfo tests[] = {
+    { "four VMs start", test_start },
+    { "a slow receiver's mailbox stays at its mark", test_slow_receiver_bounded },
+    { "selective receive past a full mailbox", test_selective_past_full_mailbox },
+    { "two VRs flood each other before receiving", test_mutual_flood },
+    { "nodes stop cleanly", test_stop },
+    CU_TEST_INFO_NULL,
+};
+
+static void suites(void)
+{
+    cutest_suite("flow", tests);
+}
+
+int main(int argc, char **argv)
+{
+    setenv("RIVER_BIND", "127.0.0.1", 1);
+    setenv("RIVER_DISCOVERY", "off", 1);
+    setenv("RIVER_MAILBOX_HIGH", "256", 1);
+    return vmtest_main(argc, argv, suites);
+}
