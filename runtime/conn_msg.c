@@ -28,10 +28,12 @@ void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
     rvr_wire_msg h;
     rvr_packet *pkt;
     rvr_status st = rvr_wire_get_msg(payload, n, &net->lim, &h, &pkt);
-    if (st != RVR_OK)
+    if (st != RVR_OK) {
         bad_msg(net, c, st);
-    else
-        dispatch_msg(net, c, &h, pkt);
+        return;
+    }
+    pkt->wire_len = (uint32_t)n;   /* n <= max_frame < 4 GiB */
+    dispatch_msg(net, c, &h, pkt);
 }
 
 void rvr_conn_on_big_msg(rvr_net *net, conn *c)
@@ -47,6 +49,7 @@ void rvr_conn_on_big_msg(rvr_net *net, conn *c)
         bad_msg(net, c, st);
         return;
     }
+    pkt->wire_len = (uint32_t)(c->big_off + c->big_len);
     dispatch_msg(net, c, &h, pkt);
     rvr_conn_deliver(net, c);
     c->rlen = 0;
@@ -82,8 +85,9 @@ void rvr_conn_deliver(rvr_net *net, conn *c)
     size_t k = rvr_mailbox_push_many(&c->dvr->mb, c->batch, n, &why);
     if (k == n) {
         size_t high = net->cfg.mailbox_high;
-        if (c->held == NULL && high != 0 &&
-            rvr_mailbox_flow_full(&c->dvr->mb, high, net->cfg.flow_stall_ns, flow_resume, net)) {
+        if (c->held == NULL && high != 0 && net->cfg.mailbox_high_bytes != 0 &&
+            rvr_mailbox_flow_full(&c->dvr->mb, high, net->cfg.mailbox_high_bytes,
+                                  net->cfg.flow_stall_ns, flow_resume, net)) {
             rvr_vr_ref(c->dvr);   /* not read until this mailbox drains */
             c->held = c->dvr;
             atomic_fetch_add_explicit(&net->nheld, 1, memory_order_relaxed);

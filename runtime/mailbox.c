@@ -196,9 +196,13 @@ static void group_remove(mb_index *ix, mb_group *g, rvr_packet *p, int by)
 
 static void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
 {
+    if (p == mb->unindexed)
+        mb->unindexed = p->next;
     list_unlink(&mb->head, &mb->tail, p, BY_ARRIVAL);
-    group_remove(&mb->tags, p->tgroup, p, BY_TAG);
-    group_remove(&mb->srcs, p->sgroup, p, BY_SRC);
+    if (p->tgroup != NULL) {
+        group_remove(&mb->tags, p->tgroup, p, BY_TAG);
+        group_remove(&mb->srcs, p->sgroup, p, BY_SRC);
+    }
     p->tgroup = p->sgroup = NULL;
     p->next = p->prev = p->tnext = p->tprev = p->snext = p->sprev = NULL;
 }
@@ -216,6 +220,8 @@ rvr_status rvr_mailbox_init(rvr_mailbox *mb)
     }
     atomic_init(&mb->pushed, 0);
     atomic_init(&mb->taken, 0);
+    atomic_init(&mb->pushed_bytes, 0);
+    atomic_init(&mb->taken_bytes, 0);
     atomic_init(&mb->closed, 0);
     atomic_init(&mb->held, false);
     atomic_init(&mb->stuck, false);
@@ -236,7 +242,6 @@ static void free_chain(rvr_packet *p)
 void rvr_mailbox_fini(rvr_mailbox *mb)
 {
     free_chain(mb->head);
-    free_chain(mb->pend_head);
     free_chain(mb->in_head);
     index_fini(&mb->tags);
     index_fini(&mb->srcs);
@@ -244,49 +249,56 @@ void rvr_mailbox_fini(rvr_mailbox *mb)
     rvr_mutex_destroy(&mb->lock);
 }
 
-/* The owner: sorts what was pushed since it last looked into the indexed
- * lists.  A packet that cannot be indexed (no memory for its group) stays
- * pending, and so do those after it (order is kept); false then. */
-static bool sort_in(rvr_mailbox *mb)
+/* The owner: moves what was pushed since it last looked onto its arrival
+ * list.  The tag and source index is brought up to date only when a
+ * receive names a tag or a source (index_pending): a VR that takes in
+ * arrival order never pays for it. */
+static void sort_in(rvr_mailbox *mb)
 {
-    if (atomic_load_explicit(&mb->pushed, memory_order_acquire) != mb->sorted &&
-        mb->pend_head == NULL) {
-        rvr_mutex_lock(&mb->lock);
-        mb->pend_head = mb->in_head;
-        mb->pend_tail = mb->in_tail;
-        mb->in_head = mb->in_tail = NULL;
-        rvr_mutex_unlock(&mb->lock);
-    } else if (mb->pend_head != NULL) {
-        rvr_mutex_lock(&mb->lock);   /* retry the pending ones, then the newer */
-        if (mb->in_head != NULL) {
-            mb->pend_tail->next = mb->in_head;
-            mb->pend_tail = mb->in_tail;
-            mb->in_head = mb->in_tail = NULL;
-        }
-        rvr_mutex_unlock(&mb->lock);
-    }
-    while (mb->pend_head != NULL) {
-        rvr_packet *p = mb->pend_head;
+    if (atomic_load_explicit(&mb->pushed, memory_order_acquire) == mb->sorted)
+        return;
+    rvr_mutex_lock(&mb->lock);
+    rvr_packet *p = mb->in_head;
+    mb->in_head = mb->in_tail = NULL;
+    rvr_mutex_unlock(&mb->lock);
+    if (p == NULL)
+        return;
+    if (mb->unindexed == NULL)
+        mb->unindexed = p;
+    p->prev = mb->tail;
+    if (mb->tail != NULL)
+        mb->tail->next = p;
+    else
+        mb->head = p;
+    for (; p->next != NULL; p = p->next)
+        p->next->prev = p;
+    mb->tail = p;
+    mb->sorted = p->seq;
+}
+
+/* Indexes by tag and by source the packets sorted in since the last time.
+ * False when a group could not be allocated: that packet and the newer
+ * ones stay unindexed (and out of reach of tag and source receives). */
+static bool index_pending(rvr_mailbox *mb)
+{
+    for (rvr_packet *p = mb->unindexed; p != NULL; p = p->next) {
         mb_group *tg = index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
         mb_group *sg = tg ? index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8))
                           : NULL;
         if (sg == NULL) {
             if (tg != NULL && tg->n == 0)
                 mb->tags.nempty++;
+            mb->unindexed = p;
             return false;
         }
-        mb->pend_head = p->next;
-        if (mb->pend_head == NULL)
-            mb->pend_tail = NULL;
         p->tgroup = tg;
         p->sgroup = sg;
-        list_append(&mb->head, &mb->tail, p, BY_ARRIVAL);
         list_append(&tg->head, &tg->tail, p, BY_TAG);
         list_append(&sg->head, &sg->tail, p, BY_SRC);
         tg->n++;
         sg->n++;
-        mb->sorted = p->seq;
     }
+    mb->unindexed = NULL;
     return true;
 }
 
@@ -323,8 +335,12 @@ size_t rvr_mailbox_push_many(rvr_mailbox *mb, rvr_packet **ps, size_t n, rvr_sta
         *why = (rvr_status)closed;
         return 0;
     }
-    for (size_t k = 0; k < n; k++)
+    uint64_t bytes = atomic_load_explicit(&mb->pushed_bytes, memory_order_relaxed);
+    for (size_t k = 0; k < n; k++) {
         push_locked(mb, ps[k]);
+        bytes += ps[k]->wire_len;
+    }
+    atomic_store_explicit(&mb->pushed_bytes, bytes, memory_order_relaxed);
     atomic_store_explicit(&mb->pushed, mb->seq, memory_order_release);
     int waiting = mb->waiting;
     rvr_mb_poller poke = { 0 };
@@ -367,6 +383,13 @@ size_t rvr_mailbox_count(rvr_mailbox *mb)
     /* Any thread (the control plane's ps): an instant's view. */
     uint64_t taken = atomic_load_explicit(&mb->taken, memory_order_acquire);
     return (size_t)(atomic_load_explicit(&mb->pushed, memory_order_acquire) - taken);
+}
+
+size_t rvr_mailbox_bytes(rvr_mailbox *mb)
+{
+    uint64_t taken = atomic_load_explicit(&mb->taken_bytes, memory_order_relaxed);
+    uint64_t pushed = atomic_load_explicit(&mb->pushed_bytes, memory_order_relaxed);
+    return pushed > taken ? (size_t)(pushed - taken) : 0;   /* two loads: may pass each other */
 }
 
 /* The oldest packet matching m among those newer than `scanned` (older ones
@@ -507,18 +530,24 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
         /* Closed first: nothing is pushed after that, so what sort_in
          * brings in is all there will be. */
         bool closed = atomic_load_explicit(&mb->closed, memory_order_acquire) != 0;
-        bool sorted = sort_in(mb);
+        sort_in(mb);
+        bool indexed = m == NULL || !(m->has_tag || m->has_src) || index_pending(mb);
         rvr_packet *p = find(mb, m, scanned);
         if (p != NULL) {
             if (peek)
                 return (*out = rvr_packet_copy(p)) != NULL ? RVR_OK : RVR_ENOMEM;
             unlink_packet(mb, p);
+            if (p->wire_len != 0)
+                atomic_store_explicit(&mb->taken_bytes,
+                                      atomic_load_explicit(&mb->taken_bytes, memory_order_relaxed) +
+                                          p->wire_len,
+                                      memory_order_relaxed);
             atomic_store_explicit(&mb->taken, atomic_load_explicit(&mb->taken, memory_order_relaxed) + 1,
                                   memory_order_release);
             *out = p;
             return RVR_OK;
         }
-        if (!sorted)
+        if (!indexed)
             return RVR_ENOMEM;   /* newer packets wait for memory to index them */
         scanned = mb->sorted;
         if (closed)

@@ -1,8 +1,9 @@
 /* mailbox.h — a VR's message queue with selective receive.
  *
- * Packets are kept in arrival order on one list and, at the same time, on a
- * per-tag and a per-src list, so a receive that names a tag or a source
- * scans only the packets of that tag or source.  Many threads push; only
+ * Packets are kept in arrival order on one list and, once a receive names a
+ * tag or a source, also on a per-tag and a per-src list, so such a receive
+ * scans only the packets of that tag or source (a VR that only takes in
+ * arrival order never indexes).  Many threads push; only
  * the owning VR takes.  A push only appends to an inbox under the lock; the
  * owner moves the inbox into its indexed lists in one go when it looks, so
  * pushers and the taker meet on the lock once per batch, not per packet.  A taker first spins briefly (the sender is usually
@@ -60,13 +61,15 @@ typedef struct rvr_mailbox {
     uint64_t seq;             /* arrival number of the newest packet */
     _Atomic uint64_t pushed;  /* == seq, read without the lock by spinners */
     _Atomic uint64_t taken;   /* packets the owner took (rvr_mailbox_count) */
+    _Atomic uint64_t pushed_bytes, taken_bytes;   /* the same in wire bytes (wire_len) */
     _Atomic int closed;       /* 0 open; else the status senders get */
     int waiting;              /* takers parked on cond */
-    /* The owner's alone (no lock): packets sorted in, by arrival and
-     * indexed by tag and by source; `pend`: moved out of the inbox but not
-     * yet indexed (no memory for an index group). */
+    /* The owner's alone (no lock): packets sorted in, by arrival, and
+     * indexed by tag and by source up to `unindexed` (the oldest packet
+     * not yet indexed, NULL: none; indexing waits for a receive that
+     * names a tag or a source). */
     rvr_packet *head, *tail;
-    rvr_packet *pend_head, *pend_tail;
+    rvr_packet *unindexed;
     uint64_t sorted;          /* arrival number of the newest packet sorted in */
     mb_index tags, srcs;
     uint32_t spin_ns;         /* current spin budget */
@@ -106,13 +109,16 @@ rvr_status rvr_mailbox_take_raw(rvr_mailbox *mb, const rvr_match *m, int timeout
                                 rvr_packet **out);
 
 size_t rvr_mailbox_count(rvr_mailbox *mb);
+/* The frame bytes of the received packets queued (packet wire_len). */
+size_t rvr_mailbox_bytes(rvr_mailbox *mb);
 
 /* Flow control, for the one reader of a connection (the transport's
- * io_lock): true when mb is full (`high` packets or more) while its VR is
+ * io_lock): true when mb is full (`high` packets, or packets received in
+ * frames of `high_bytes` in all, or more) while its VR is
  * taking (took a packet within stall_ns), so that connection should not be read further until
  * rvr_mailbox_flow_open.  The VR then calls resume(ctx) when it waits
  * without polling the sockets itself, or past packets it does not want. */
-bool rvr_mailbox_flow_full(rvr_mailbox *mb, size_t high, uint64_t stall_ns,
+bool rvr_mailbox_flow_full(rvr_mailbox *mb, size_t high, size_t high_bytes, uint64_t stall_ns,
                            void (*resume)(void *), void *ctx);
 /* True once the connection held back by mb may be read again (and then
  * mb is no longer marked held): the mailbox is empty or closed, its VR

@@ -26,10 +26,11 @@ static bool consuming(rvr_mailbox *mb, uint64_t stall_ns)
     return now - mb->flow.mark_ns < stall_ns;
 }
 
-bool rvr_mailbox_flow_full(rvr_mailbox *mb, size_t high, uint64_t stall_ns,
+bool rvr_mailbox_flow_full(rvr_mailbox *mb, size_t high, size_t high_bytes, uint64_t stall_ns,
                            void (*resume)(void *), void *ctx)
 {
-    if (rvr_mailbox_count(mb) < high || !consuming(mb, stall_ns))
+    if ((rvr_mailbox_count(mb) < high && rvr_mailbox_bytes(mb) < high_bytes) ||
+        !consuming(mb, stall_ns))
         return false;
     /* The taker may be reading these (a resume from an earlier hold):
      * atomics, always set to the same values by one transport. */

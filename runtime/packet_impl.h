@@ -18,6 +18,7 @@ struct rvr_packet {
     char *tag;
     uint32_t tag_len;
     uint32_t tag_hash;                 /* rvr_hash_bytes(tag, tag_len) */
+    uint32_t wire_len;                 /* received: its frame's size (flow control); else 0 */
     rvr_map attrs;
 
     /* A typed message (rvr_send_typed) travels as its struct: `body` is a

@@ -49,6 +49,7 @@ void rvr_net_config_default(rvr_net_config *cfg)
     cfg->batch_bytes = env_size("RIVER_BATCH_BYTES", (size_t)64 << 10, 1, (size_t)64 << 20);
     cfg->flush_ns = (uint64_t)env_size("RIVER_FLUSH_US", 100, 1, 1000000) * 1000u;
     cfg->mailbox_high = env_size("RIVER_MAILBOX_HIGH", 1024, 0, SIZE_MAX / 2);
+    cfg->mailbox_high_bytes = env_size("RIVER_MAILBOX_HIGH_BYTES", (size_t)4 << 20, 0, SIZE_MAX / 2);
     cfg->flow_stall_ns = (uint64_t)env_size("RIVER_FLOW_STALL_MS", 20, 1, 3600000) * 1000000u;
 }
 

@@ -51,6 +51,7 @@ typedef struct rvr_net_config {
     uint64_t flush_ns;           /* a smaller batch is written this long after it began */
     size_t mailbox_high;         /* a connection is not read while a mailbox it feeds holds
                                     this many packets and its VR takes them; 0: never */
+    size_t mailbox_high_bytes;   /* ... or this many bytes (as received); 0: never */
     uint64_t flow_stall_ns;      /* ... unless that VR took nothing for this long */
 } rvr_net_config;
 
@@ -60,7 +61,8 @@ typedef struct rvr_net_config {
  * RIVER_MAX_QUEUE, RIVER_RESOLVE_MS, RIVER_MAX_CONNS, RIVER_COALESCE_US (default 5;
  * 0 turns write coalescing off), RIVER_BATCH_BYTES (default 64 KiB),
  * RIVER_FLUSH_US (default 100), RIVER_MAILBOX_HIGH (default 1024; 0: no
- * receive-side flow control), RIVER_FLOW_STALL_MS (default 20)
+ * receive-side flow control), RIVER_MAILBOX_HIGH_BYTES (default 4 MiB; 0:
+ * none either), RIVER_FLOW_STALL_MS (default 20)
  * (RIVER_PEERS is read by rvr_main). */
 void rvr_net_config_default(rvr_net_config *cfg);
 

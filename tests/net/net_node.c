@@ -3,8 +3,10 @@
  *
  *   echo            replies "echo.reply" with the same attributes
  *   ping            replies "pong"
- *   burst  to n tag sends n packets {seq=i} tagged `tag` to `to`, then
- *                   "burst.done" {sent, status} to the asker
+ *   burst  to n tag [size]
+ *                   sends n packets {seq=i, and a bytes "pad" of size bytes}
+ *                   tagged `tag` to `to`, then "burst.done" {sent, status}
+ *                   to the asker
  *   expect from n [delay_us]
  *                   receives n "seq" packets from each VR in the list `from`
  *                   (sleeping delay_us after each), checks FIFO per sender,
@@ -64,18 +66,24 @@ static void do_burst(rvr_vr *self, const rvr_packet *cmd)
 {
     rvr_uuid to;
     uint64_t n = 0;
+    uint64_t size = 0;
     const char *tag = "seq";
     rvr_packet_get_uuid(cmd, "to", &to);
     rvr_packet_get_u64(cmd, "n", &n);
+    rvr_packet_get_u64(cmd, "size", &size);
     rvr_packet_get_str(cmd, "tag", &tag, NULL);
+    void *pad = size > 0 ? calloc(1, size) : NULL;
     rvr_status st = RVR_OK;
     uint64_t i;
     for (i = 0; i < n && st == RVR_OK; i++) {
         rvr_packet *p = rvr_packet_new(tag);
         rvr_packet_set_u64(p, "seq", i);
+        if (pad != NULL)
+            rvr_packet_set_bytes(p, "pad", pad, size);
         if ((st = rvr_send(self, &to, p)) != RVR_OK)
             rvr_packet_free(p);
     }
+    free(pad);
     rvr_packet *r = rvr_packet_new("burst.done");
     rvr_packet_set_u64(r, "sent", st == RVR_OK ? i : i - 1);
     rvr_packet_set_i64(r, "status", st);

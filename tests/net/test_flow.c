@@ -5,7 +5,7 @@
  * match is behind the held bytes gets it, and two VRs that flood each
  * other before either receives both finish.
  *
- * n1 sends.  n2 has RIVER_MAILBOX_HIGH=256 and waits up to 5 s for a VR
+ * n1 sends.  n2 has RIVER_MAILBOX_HIGH=256 (and 1 MiB) and waits up to 5 s for a VR
  * that stopped taking (RIVER_FLOW_STALL_MS; 20 ms by default, which a
  * loaded test machine may exceed between two packets); n3 has flow control
  * off (RIVER_MAILBOX_HIGH=0), to show what the bound prevents; n4 and this
@@ -29,8 +29,8 @@ static bool started;
 static void test_start(void)
 {
     const char *const bounded[] = { "RIVER_MAILBOX_HIGH=256", "RIVER_MAX_QUEUE=65536", NULL };
-    const char *const patient[] = { "RIVER_MAILBOX_HIGH=256", "RIVER_FLOW_STALL_MS=5000",
-                                    "RIVER_MAX_QUEUE=65536", NULL };
+    const char *const patient[] = { "RIVER_MAILBOX_HIGH=256", "RIVER_MAILBOX_HIGH_BYTES=1048576",
+                                    "RIVER_FLOW_STALL_MS=5000", "RIVER_MAX_QUEUE=65536", NULL };
     const char *const unbounded[] = { "RIVER_MAILBOX_HIGH=0", "RIVER_MAX_QUEUE=65536", NULL };
     unsetenv("RIVER_MAILBOX_HIGH");   /* ours (read at start), not the nodes' */
     CU_ASSERT_FATAL(node_start(SELF, &n1, "f1", bounded, NULL));
@@ -40,17 +40,20 @@ static void test_start(void)
     started = true;
 }
 
-/* n1 streams to `to`, which sleeps 20 us after each packet; returns the
- * most packets that waited in its mailbox at once (or UINT64_MAX on loss). */
-static uint64_t slow_stream(const node *to)
+/* n1 streams n packets of `size` extra bytes to `to`, which sleeps 20 us
+ * after each; returns the most packets that waited in its mailbox at once
+ * (or UINT64_MAX on loss). */
+static uint64_t slow_stream(const node *to, uint64_t n, uint64_t size)
 {
-    rvr_packet *e = node_expect_cmd(STREAM, &n1.vr, NULL);
+    rvr_packet *e = node_expect_cmd(n, &n1.vr, NULL);
     rvr_packet_set_u64(e, "delay_us", 20);
     CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &to->vr, e), RVR_OK);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, node_cmd("burst", &to->vr, STREAM)), RVR_OK);
+    rvr_packet *b = node_cmd("burst", &to->vr, n);
+    rvr_packet_set_u64(b, "size", size);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, b), RVR_OK);
     uint64_t most = UINT64_MAX;
-    CU_ASSERT(node_done_ok(SELF, &n1.vr, "burst.done", STREAM, NULL));
-    if (!node_done_ok(SELF, &to->vr, "expect.done", STREAM, &most))
+    CU_ASSERT(node_done_ok(SELF, &n1.vr, "burst.done", n, NULL));
+    if (!node_done_ok(SELF, &to->vr, "expect.done", n, &most))
         return UINT64_MAX;
     return most;
 }
@@ -61,13 +64,25 @@ static uint64_t slow_stream(const node *to)
 static void test_slow_receiver_bounded(void)
 {
     CU_ASSERT_FATAL(started);
-    uint64_t most = slow_stream(&n2);
+    uint64_t most = slow_stream(&n2, STREAM, 0);
     printf("\n    most waiting: %llu with RIVER_MAILBOX_HIGH=%d", (unsigned long long)most, HIGH);
     CU_ASSERT(most <= HIGH + 64);
     CU_ASSERT(most >= HIGH / 2);   /* it did fill up: the sender was held back */
-    uint64_t unbounded = slow_stream(&n3);
+    uint64_t unbounded = slow_stream(&n3, STREAM, 0);
     printf(", %llu without flow control ", (unsigned long long)unbounded);
     CU_ASSERT(unbounded != UINT64_MAX && unbounded > 4 * HIGH);
+}
+
+/* The same with 16 KiB packets into n2, whose byte mark is 1 MiB: that
+ * mark holds first, at 64 packets (plus one batch), far below 256. */
+static void test_slow_receiver_bytes(void)
+{
+    CU_ASSERT_FATAL(started);
+    uint64_t most = slow_stream(&n2, 2000, 16384);
+    printf("\n    most waiting: %llu packets of 16 KiB with RIVER_MAILBOX_HIGH_BYTES=1 MiB ",
+           (unsigned long long)most);
+    CU_ASSERT(most <= 64 + 64);
+    CU_ASSERT(most >= 32);
 }
 
 /* This VM (RIVER_MAILBOX_HIGH=256 too) waits for one "last" packet, which
@@ -133,6 +148,7 @@ static void test_stop(void)
 static const CU_TestInfo tests[] = {
     { "four VMs start", test_start },
     { "a slow receiver's mailbox stays at its mark", test_slow_receiver_bounded },
+    { "the same by bytes, with 16 KiB packets", test_slow_receiver_bytes },
     { "selective receive past a full mailbox", test_selective_past_full_mailbox },
     { "two VRs flood each other before receiving", test_mutual_flood },
     { "nodes stop cleanly", test_stop },
