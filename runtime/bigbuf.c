@@ -47,7 +47,7 @@ void rvr_big_free(void *p)
         return;
     size_t n = malloc_usable_size(p);
     pthread_mutex_lock(&big_lock);
-    bool keep = nkept < BIG_KEEP && kept_bytes + n <= BIG_KEEP_BYTES;
+    bool keep = n >= RVR_BIG_MIN && nkept < BIG_KEEP && kept_bytes + n <= BIG_KEEP_BYTES;
     if (keep) {
         kept[nkept] = p;
         kept_size[nkept++] = n;

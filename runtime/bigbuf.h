@@ -14,7 +14,8 @@
 
 /* At least n bytes; NULL on ENOMEM. */
 void *rvr_big_alloc(size_t n);
-/* Gives a buffer from rvr_big_alloc back (cached or freed).  NULL is fine. */
+/* Gives a buffer from rvr_big_alloc back (cached or freed), or any
+ * malloc() block (freed unless RVR_BIG_MIN or larger).  NULL is fine. */
 void rvr_big_free(void *p);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigbuf.h"
 #include "blockpool.h"
 #include "packet_impl.h"
 
@@ -257,6 +258,27 @@ rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *dat
     if (p == NULL)
         return RVR_EINVAL;
     return rvr_map_put_blob(&p->attrs, name, RVR_T_BYTES, data, len);
+}
+
+void *rvr_bytes_alloc(size_t len)
+{
+    if (len > RVR_MAX_VALUE_SIZE)
+        return NULL;
+    /* One byte more: value buffers end with a NUL (see rvr_map_put_blob). */
+    return len + 1 >= RVR_BIG_MIN ? rvr_big_alloc(len + 1) : malloc(len + 1);
+}
+
+void rvr_bytes_free(void *buf)
+{
+    rvr_big_free(buf);
+}
+
+rvr_status rvr_packet_give_bytes(rvr_packet *p, const char *name, void *buf, size_t len)
+{
+    if (p == NULL || buf == NULL || len > RVR_MAX_VALUE_SIZE)
+        return RVR_EINVAL;
+    ((char *)buf)[len] = '\0';
+    return rvr_map_put_big(&p->attrs, name, RVR_T_BYTES, buf, len);
 }
 
 rvr_status rvr_packet_set_list(rvr_packet *p, const char *name, rvr_list *l)

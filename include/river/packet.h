@@ -59,6 +59,17 @@ rvr_status rvr_packet_set_str(rvr_packet *p, const char *name, const char *s);
 rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s, size_t len);
 rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *data, size_t len);
 rvr_status rvr_packet_set_uuid(rvr_packet *p, const char *name, const rvr_uuid *v);
+
+/* Large values without a copy.  rvr_bytes_alloc returns a buffer of at
+ * least len bytes (recycled when large, so writing it costs no page
+ * faults), or NULL.  rvr_packet_give_bytes sets `name` to buf[0..len)
+ * (len at most what was asked of rvr_bytes_alloc), taking buf on
+ * success: the packet frees it, after it was written to the network if
+ * sent.  On failure the caller still owns buf and frees it with
+ * rvr_bytes_free. */
+void *rvr_bytes_alloc(size_t len);
+void rvr_bytes_free(void *buf);
+rvr_status rvr_packet_give_bytes(rvr_packet *p, const char *name, void *buf, size_t len);
 /* Take ownership of l / m / *v on success. */
 rvr_status rvr_packet_set_list(rvr_packet *p, const char *name, rvr_list *l);
 rvr_status rvr_packet_set_map(rvr_packet *p, const char *name, rvr_map *m);
