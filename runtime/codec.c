@@ -96,16 +96,6 @@ size_t rvr_map_enc_size(const rvr_map *m)
     return n;
 }
 
-uint8_t *rvr_enc_varint(uint8_t *q, uint64_t v)
-{
-    while (v >= 0x80) {
-        *q++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *q++ = (uint8_t)v;
-    return q;
-}
-
 /* Tag byte of field f, wire type wt. */
 #define TAG(f, wt) ((uint8_t)((f) << 3 | (wt)))
 

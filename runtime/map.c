@@ -94,7 +94,8 @@ void rvr_map_fini(rvr_map *m)
     }
     if (!in_store(m, m->entries))
         free(m->entries);
-    free(m->index);
+    if (m->index != NULL)
+        free(m->index);
     rvr_map_init(m);
 }
 
