@@ -28,8 +28,8 @@
  * usually writes (and so frees) its own frames, so the common path takes
  * no lock and calls no allocator. */
 
-#define POOL_FRAME_CAP 4096
-#define POOL_MAX 256
+#define POOL_FRAME_CAP 16384
+#define POOL_MAX 64
 
 static RVR_TLS frame *pool_head;
 static RVR_TLS int pool_n;
@@ -410,10 +410,11 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
             rvr_net_wake(net);
         return;
     }
-    if (p->writing) {
+    if (p->writing || p->blocked) {
         /* Another thread is writing this queue: it writes what we appended
          * before it stops (it loops while frames wait), so a stream keeps
-         * that thread writing while this one only encodes. */
+         * that thread writing while this one only encodes.  Or the socket
+         * is full: the I/O thread writes when it drains (EPOLLOUT). */
         rvr_mutex_unlock(&p->q_lock);
         rvr_frame_free(spare);
         return;
