@@ -68,29 +68,12 @@ static void index_fini(mb_index *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-/* Keys are tags (short) and source UUIDs (16 bytes): compared inline, a
- * call to memcmp per packet cost more than the rest of the lookup. */
-static bool key_eq(const unsigned char *a, const void *bv, uint32_t len)
-{
-    const unsigned char *b = bv;
-    if (len == 16) {
-        uint64_t x[2], y[2];
-        memcpy(x, a, 16);
-        memcpy(y, b, 16);
-        return x[0] == y[0] && x[1] == y[1];
-    }
-    for (uint32_t i = 0; i < len; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
 static mb_group *index_find(const mb_index *ix, const void *key, uint32_t len, uint32_t hash)
 {
     if (ix->nslots == 0)
         return NULL;
     for (mb_group *g = ix->slots[hash & (ix->nslots - 1)]; g != NULL; g = g->hnext)
-        if (g->hash == hash && g->keylen == len && key_eq(g->key, key, len))
+        if (g->hash == hash && g->keylen == len && rvr_key_eq(g->key, key, len))
             return g;
     return NULL;
 }

@@ -243,7 +243,7 @@ static int64_t map_find_pos(const rvr_map *m, const char *key, size_t keylen,
         for (uint32_t s = hash & mask; m->index[s] != 0; s = (s + 1) & mask) {
             const rvr_map_entry *e = &m->entries[m->index[s] - 1];
             if (e->hash == hash && e->keylen == keylen &&
-                memcmp(e->key, key, keylen) == 0)
+                rvr_key_eq(e->key, key, keylen))
                 return m->index[s] - 1;
         }
         return -1;
@@ -251,7 +251,7 @@ static int64_t map_find_pos(const rvr_map *m, const char *key, size_t keylen,
     for (uint32_t i = 0; i < m->len; i++) {
         const rvr_map_entry *e = &m->entries[i];
         if (e->hash == hash && e->keylen == keylen &&
-            memcmp(e->key, key, keylen) == 0)
+            rvr_key_eq(e->key, key, keylen))
             return i;
     }
     return -1;
@@ -334,16 +334,11 @@ static rvr_status map_reserve(rvr_map *m, uint32_t want)
  * string or bytes built here (valid, depth 0: no checks needed). */
 enum { PUT_BIG = 1, PUT_BLOB = 2 };
 
-static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth,
-                          unsigned flags)
+/* key[0..keylen) is a valid name (1..RVR_MAX_NAME bytes, no NUL). */
+static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_value *v,
+                            unsigned max_depth, unsigned flags)
 {
     bool big = (flags & PUT_BIG) != 0;
-    if (m == NULL || key == NULL || key[0] == '\0')
-        return RVR_EINVAL;
-    /* rvr_name_check, measuring the name once. */
-    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
-    if (keylen > RVR_MAX_NAME)
-        return RVR_ELIMIT;
     rvr_status st;
     unsigned d = 0;
     if (!(flags & PUT_BLOB)) {
@@ -387,7 +382,8 @@ static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned ma
     char *k = store_take(m, keylen + 1);
     if (k == NULL && (k = malloc(keylen + 1)) == NULL)
         return RVR_ENOMEM;
-    memcpy(k, key, keylen + 1);
+    memcpy(k, key, keylen);
+    k[keylen] = '\0';
 
     rvr_map_entry *e = &m->entries[m->len];
     e->key = k;
@@ -404,9 +400,27 @@ static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned ma
     return RVR_OK;
 }
 
+static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth,
+                          unsigned flags)
+{
+    if (m == NULL || key == NULL || key[0] == '\0')
+        return RVR_EINVAL;
+    /* rvr_name_check, measuring the name once. */
+    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
+    if (keylen > RVR_MAX_NAME)
+        return RVR_ELIMIT;
+    return map_put_n(m, key, keylen, v, max_depth, flags);
+}
+
 rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth)
 {
     return map_put(m, key, v, max_depth, 0);
+}
+
+rvr_status rvr_map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_value *v,
+                         unsigned max_depth)
+{
+    return map_put_n(m, key, keylen, v, max_depth, 0);
 }
 
 rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf, size_t len)
@@ -422,6 +436,17 @@ rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf
 rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
                             size_t len)
 {
+    if (m == NULL || key == NULL || key[0] == '\0')
+        return RVR_EINVAL;
+    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
+    if (keylen > RVR_MAX_NAME)
+        return RVR_ELIMIT;
+    return rvr_map_put_blob_n(m, key, keylen, type, data, len);
+}
+
+rvr_status rvr_map_put_blob_n(rvr_map *m, const char *key, size_t keylen, rvr_type type,
+                              const void *data, size_t len)
+{
     if (m == NULL || (type != RVR_T_STRING && type != RVR_T_BYTES))
         return RVR_EINVAL;
     if (len >= RVR_BIG_MIN && len <= RVR_MAX_VALUE_SIZE && data != NULL &&
@@ -432,7 +457,10 @@ rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const vo
             return RVR_ENOMEM;
         memcpy(big, data, len);
         big[len] = '\0';
-        rvr_status st = rvr_map_put_big(m, key, type, big, len);
+        rvr_value v = { .type = type };
+        v.as.bytes.ptr = (uint8_t *)big;   /* str shares the layout */
+        v.as.bytes.len = len;
+        rvr_status st = map_put_n(m, key, keylen, &v, RVR_MAX_DEPTH, PUT_BIG | PUT_BLOB);
         if (st != RVR_OK)
             rvr_big_free(big);
         return st;
@@ -442,7 +470,7 @@ rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const vo
         rvr_value v;
         rvr_status st = type == RVR_T_STRING ? rvr_value_strn(&v, data, len)
                                              : rvr_value_bytes(&v, data, len);
-        if (st == RVR_OK && (st = rvr_map_put(m, key, &v, RVR_MAX_DEPTH)) != RVR_OK)
+        if (st == RVR_OK && (st = map_put_n(m, key, keylen, &v, RVR_MAX_DEPTH, 0)) != RVR_OK)
             rvr_value_clear(&v);
         return st;
     }
@@ -457,7 +485,7 @@ rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const vo
     rvr_value v = { .type = type };
     v.as.bytes.ptr = (uint8_t *)buf;   /* str shares the layout */
     v.as.bytes.len = len;
-    return map_put(m, key, &v, RVR_MAX_DEPTH, PUT_BLOB);
+    return map_put_n(m, key, keylen, &v, RVR_MAX_DEPTH, PUT_BLOB);
 }
 
 rvr_status rvr_map_set(rvr_map *m, const char *key, rvr_value *v)

@@ -40,6 +40,13 @@ rvr_status rvr_map_own(rvr_map *m);
  * NUL inside) or bytes value, in the inline storage when it fits. */
 rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
                             size_t len);
+/* rvr_map_put_blob and rvr_map_put with a name already checked (1 to
+ * RVR_MAX_NAME bytes, no NUL) and measured, not NUL-terminated: the
+ * decoder's. */
+rvr_status rvr_map_put_blob_n(rvr_map *m, const char *key, size_t keylen, rvr_type type,
+                              const void *data, size_t len);
+rvr_status rvr_map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_value *v,
+                         unsigned max_depth);
 /* Sets key to the string/bytes value buf[0..len) (buf[len] == '\0'),
  * adopting buf, a buffer from rvr_big_alloc, on success only. */
 rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf, size_t len);
@@ -94,6 +101,23 @@ static inline uint8_t *rvr_enc_varint(uint8_t *q, uint64_t v)
     }
     *q++ = (uint8_t)v;
     return q;
+}
+
+/* Equality of short keys (names, tags, 16-byte UUIDs), inline: a call to
+ * memcmp per lookup cost more than the rest of the lookup. */
+static inline bool rvr_key_eq(const void *av, const void *bv, size_t len)
+{
+    const unsigned char *a = (const unsigned char *)av, *b = (const unsigned char *)bv;
+    if (len == 16) {
+        uint64_t x[2], y[2];
+        memcpy(x, a, 16);
+        memcpy(y, b, 16);
+        return x[0] == y[0] && x[1] == y[1];
+    }
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
 }
 
 /* The hash of map keys, tags and sources (the mailbox index), in memory

@@ -260,18 +260,19 @@ static rvr_status parse_value(const uint8_t *v, size_t n, parsed *pv)
     return pv->kind != 0 ? RVR_OK : RVR_EPROTO;   /* a value must hold something */
 }
 
-/* Stores *pv as attribute `key` of m (taking a nested value on success). */
-static rvr_status put_parsed(rvr_map *m, const char *key, parsed *pv)
+/* Stores *pv as attribute key[0..kn) (checked) of m (taking a nested
+ * value on success). */
+static rvr_status put_parsed(rvr_map *m, const char *key, size_t kn, parsed *pv)
 {
     rvr_value val;
     switch (pv->kind) {
     case F_STRING:
-        return rvr_map_put_blob(m, key, RVR_T_STRING, pv->sp, pv->sn);
+        return rvr_map_put_blob_n(m, key, kn, RVR_T_STRING, pv->sp, pv->sn);
     case F_BYTES:
-        return rvr_map_put_blob(m, key, RVR_T_BYTES, pv->sp, pv->sn);
+        return rvr_map_put_blob_n(m, key, kn, RVR_T_BYTES, pv->sp, pv->sn);
     case F_LIST:
     case F_MAP:
-        return rvr_map_put(m, key, &pv->val, RVR_MAX_DEPTH);
+        return rvr_map_put_n(m, key, kn, &pv->val, RVR_MAX_DEPTH);
     case F_BOOL:
         val = rvr_value_bool(pv->x != 0);
         break;
@@ -294,7 +295,7 @@ static rvr_status put_parsed(rvr_map *m, const char *key, parsed *pv)
         break;
     }
     }
-    return rvr_map_put(m, key, &val, RVR_MAX_DEPTH);
+    return rvr_map_put_n(m, key, kn, &val, RVR_MAX_DEPTH);
 }
 
 /* One Entry message e[0..n) into m.  Key and value are checked in the
@@ -329,12 +330,8 @@ static rvr_status decode_entry(const uint8_t *e, size_t n, rvr_map *m)
     }
     if (st == RVR_OK && (kp == NULL || pv.kind == 0))
         st = RVR_EPROTO;
-    if (st == RVR_OK) {
-        char key[RVR_MAX_NAME + 1];
-        memcpy(key, kp, kn);
-        key[kn] = '\0';
-        st = put_parsed(m, key, &pv);
-    }
+    if (st == RVR_OK)
+        st = put_parsed(m, (const char *)kp, kn, &pv);
     parsed_clear(&pv);   /* a nested value taken by the map is NONE: no-op */
     return st;
 }
