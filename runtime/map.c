@@ -400,16 +400,21 @@ static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_valu
     return RVR_OK;
 }
 
+/* rvr_name_check, measuring the name once. */
+static rvr_status name_length(const char *key, size_t *len)
+{
+    if (key == NULL || key[0] == '\0')
+        return RVR_EINVAL;
+    *len = strnlen(key, RVR_MAX_NAME + 1);
+    return *len > RVR_MAX_NAME ? RVR_ELIMIT : RVR_OK;
+}
+
 static rvr_status map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth,
                           unsigned flags)
 {
-    if (m == NULL || key == NULL || key[0] == '\0')
-        return RVR_EINVAL;
-    /* rvr_name_check, measuring the name once. */
-    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
-    if (keylen > RVR_MAX_NAME)
-        return RVR_ELIMIT;
-    return map_put_n(m, key, keylen, v, max_depth, flags);
+    size_t keylen;
+    rvr_status st = m == NULL ? RVR_EINVAL : name_length(key, &keylen);
+    return st != RVR_OK ? st : map_put_n(m, key, keylen, v, max_depth, flags);
 }
 
 rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth)
@@ -436,12 +441,9 @@ rvr_status rvr_map_put_big(rvr_map *m, const char *key, rvr_type type, void *buf
 rvr_status rvr_map_put_blob(rvr_map *m, const char *key, rvr_type type, const void *data,
                             size_t len)
 {
-    if (m == NULL || key == NULL || key[0] == '\0')
-        return RVR_EINVAL;
-    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
-    if (keylen > RVR_MAX_NAME)
-        return RVR_ELIMIT;
-    return rvr_map_put_blob_n(m, key, keylen, type, data, len);
+    size_t keylen;
+    rvr_status st = m == NULL ? RVR_EINVAL : name_length(key, &keylen);
+    return st != RVR_OK ? st : rvr_map_put_blob_n(m, key, keylen, type, data, len);
 }
 
 rvr_status rvr_map_put_blob_n(rvr_map *m, const char *key, size_t keylen, rvr_type type,

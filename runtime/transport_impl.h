@@ -237,6 +237,10 @@ void rvr_conn_unref(conn *c);
  * up to c->big_off, then c->big), decoded without a copy. */
 void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n);
 void rvr_conn_on_big_msg(rvr_net *net, conn *c);
+/* The handshake (conn_hello.c): a HELLO frame received; the connection now
+ * carries p's messages. */
+void rvr_conn_on_hello(rvr_net *net, conn *c, const uint8_t *p, size_t n);
+void rvr_conn_attach(rvr_net *net, conn *c, peer *p);
 /* Reads again the connections whose mailbox has drained (conn_msg.c;
  * io_lock, when net->nheld > 0). */
 void rvr_conn_flow_check(rvr_net *net);

@@ -3,17 +3,16 @@
  *
  *   echo            replies "echo.reply" with the same attributes
  *   ping            replies "pong"
- *   burst  to n tag [size]
+ *   burst  to n tag [size] [from]
  *                   sends n packets {seq=i, and a bytes "pad" of size bytes}
  *                   tagged `tag` to `to`, then "burst.done" {sent, status}
- *                   to the asker
+ *                   to the asker; with `from`, then does what "expect"
+ *                   does (with no other command taken in between)
  *   expect from n [delay_us]
  *                   receives n "seq" packets from each VR in the list `from`
  *                   (sleeping delay_us after each), checks FIFO per sender,
  *                   replies "expect.done" {ok, got, most: the most packets
  *                   seen waiting in the mailbox}
- *   wait_tag tag ms rvr_recv(tag, ms) past whatever else waits; replies
- *                   "wait_tag.done" {status, pending: what waited besides}
  *   stream to       sends a "flood" packet to `to` every millisecond, forever
  *   wait_on from ms rvr_recv(src=from, tag="never", ms), replies its status
  *   brief           spawns a VR that says hello to the asker and ends;
@@ -62,6 +61,8 @@ static void reply(rvr_vr *self, const rvr_uuid *to, rvr_packet *p)
     }
 }
 
+static void do_expect(rvr_vr *self, const rvr_packet *cmd);
+
 static void do_burst(rvr_vr *self, const rvr_packet *cmd)
 {
     rvr_uuid to;
@@ -88,6 +89,8 @@ static void do_burst(rvr_vr *self, const rvr_packet *cmd)
     rvr_packet_set_u64(r, "sent", st == RVR_OK ? i : i - 1);
     rvr_packet_set_i64(r, "status", st);
     reply(self, rvr_packet_src(cmd), r);
+    if (rvr_packet_has(cmd, "from"))
+        do_expect(self, cmd);
 }
 
 static void do_expect(rvr_vr *self, const rvr_packet *cmd)
@@ -171,24 +174,6 @@ static void do_wait_on(rvr_vr *self, const rvr_packet *cmd)
     reply(self, rvr_packet_src(cmd), r);
 }
 
-static void do_wait_tag(rvr_vr *self, const rvr_packet *cmd)
-{
-    const char *tag = "never";
-    int64_t ms = 1000;
-    rvr_packet_get_str(cmd, "tag", &tag, NULL);
-    rvr_packet_get_i64(cmd, "ms", &ms);
-    rvr_match *m = rvr_match_new();
-    rvr_match_tag(m, tag);
-    rvr_packet *p = NULL;
-    rvr_status st = rvr_recv(self, m, (int)ms, &p);
-    rvr_packet_free(p);
-    rvr_match_free(m);
-    rvr_packet *r = rvr_packet_new("wait_tag.done");
-    rvr_packet_set_i64(r, "status", st);
-    rvr_packet_set_u64(r, "pending", rvr_pending(self));
-    reply(self, rvr_packet_src(cmd), r);
-}
-
 static void do_brief(rvr_vr *self, const rvr_packet *cmd)
 {
     rvr_uuid id;
@@ -269,8 +254,6 @@ static int node_main(rvr_vr *self, const void *argp)
             do_stream(self, p);
         } else if (strcmp(tag, "wait_on") == 0) {
             do_wait_on(self, p);
-        } else if (strcmp(tag, "wait_tag") == 0) {
-            do_wait_tag(self, p);
         } else if (strcmp(tag, "brief") == 0) {
             do_brief(self, p);
         } else if (strcmp(tag, "mix") == 0) {

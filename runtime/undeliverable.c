@@ -1,0 +1,101 @@
+/* undeliverable.c — "river.undeliverable" notices: a message that will
+ * never reach its VR (no such VR on the receiving VM, a connection lost
+ * with the message still queued, a schema that cannot be described) is
+ * answered to its sender, never dropped silently (docs/protocol.md). */
+#include <string.h>
+
+#include "packet_impl.h"
+#include "transport_impl.h"
+
+rvr_packet *rvr_undeliverable_new(const rvr_uuid *dst, const char *tag, size_t tag_len,
+                                  const rvr_uuid *vm, const char *reason)
+{
+    rvr_packet *n = rvr_packet_new(RVR_UNDELIVERABLE_TAG);
+    if (n == NULL)
+        return NULL;
+    n->src = *dst;
+    if (rvr_packet_set_strn(n, "tag", tag, tag_len) != RVR_OK ||
+        rvr_packet_set_uuid(n, "dst", dst) != RVR_OK ||
+        rvr_packet_set_uuid(n, "vm", vm) != RVR_OK ||
+        rvr_packet_set_str(n, "reason", reason) != RVR_OK) {
+        rvr_packet_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+rvr_status rvr_deliver_local(rvr_net *net, const rvr_uuid *dst, rvr_packet *p)
+{
+    rvr_vr *vr = rvr_vm_ref_vr(net->vm, dst);
+    if (vr == NULL)
+        return RVR_ENOTFOUND;
+    rvr_status st = rvr_mailbox_push(&vr->mb, p);
+    rvr_vr_unref(vr);
+    return st;
+}
+
+static void bounce_one(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
+                      const char *reason)
+{
+    rvr_wire_msg h;
+    char a[RVR_UUID_STRLEN], b[RVR_UUID_STRLEN];
+    if (rvr_wire_peek_msg(payload, n, &h) != RVR_OK)
+        return;
+    if (h.tag_len == strlen(RVR_UNDELIVERABLE_TAG) &&
+        memcmp(h.tag, RVR_UNDELIVERABLE_TAG, h.tag_len) == 0) {
+        RVR_LOG(RVR_LOG_INFO, "a notice for %s could not be delivered either (%s); dropped",
+                rvr_uuid_str(&h.dst, a), reason);
+        return;
+    }
+    rvr_packet *note = rvr_undeliverable_new(&h.dst, h.tag, h.tag_len, vm, reason);
+    if (note == NULL)
+        return;
+    if (rvr_deliver_local(net, &h.src, note) != RVR_OK) {
+        RVR_LOG(RVR_LOG_INFO, "message %.*s from %s to %s undeliverable (%s); its sender is gone",
+                (int)h.tag_len, h.tag, rvr_uuid_str(&h.src, a), rvr_uuid_str(&h.dst, b), reason);
+        rvr_packet_free(note);
+    }
+}
+
+void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
+                      const char *reason)
+{
+    /* The frame's buffer, from its first header (see transport_impl.h). */
+    const uint8_t *b = payload - RVR_WIRE_HDR_LEN;
+    size_t left = n + RVR_WIRE_HDR_LEN;
+    while (left >= RVR_WIRE_HDR_LEN) {
+        uint32_t len;
+        uint8_t type;
+        rvr_wire_header(b, &len, &type);
+        if (len > left - RVR_WIRE_HDR_LEN) {
+            /* A zero-copy frame: its contiguous part names sender and receiver. */
+            if (type == RVR_FRAME_MSG)
+                bounce_one(net, b + RVR_WIRE_HDR_LEN, left - RVR_WIRE_HDR_LEN, vm, reason);
+            break;
+        }
+        if (type == RVR_FRAME_MSG)
+            bounce_one(net, b + RVR_WIRE_HDR_LEN, len, vm, reason);
+        b += RVR_WIRE_HDR_LEN + (size_t)len;
+        left -= RVR_WIRE_HDR_LEN + (size_t)len;
+    }
+}
+
+void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason)
+{
+    rvr_mutex_lock(&p->q_lock);
+    frame *f = p->qhead;
+    p->qhead = p->qtail = NULL;
+    p->qbytes = 0;
+    if (p->qwaiters > 0)
+        rvr_cond_broadcast(&p->q_cond);
+    rvr_mutex_unlock(&p->q_lock);
+    while (f != NULL) {
+        frame *nx = f->next;
+        if (f->is_msg)
+            rvr_bounce_frame(net, f->buf.data + RVR_WIRE_HDR_LEN, f->buf.len - RVR_WIRE_HDR_LEN,
+                             &p->id, reason);
+        rvr_frame_free(f);
+        f = nx;
+    }
+}
+
