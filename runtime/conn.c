@@ -18,6 +18,7 @@
 
 #define RBUF_DEFAULT (256u * 1024u)
 #define RBUF_KEEP (4u * 1024u * 1024u)   /* larger buffers shrink back after use */
+#define RBUF_MOVE 4096u                  /* a rest this short moves to the front at once */
 #define READS_PER_EVENT 16               /* then other connections get a turn */
 
 conn *rvr_conn_new(rvr_net *net, int fd, bool initiated)
@@ -222,12 +223,12 @@ static void on_frame(rvr_net *net, conn *c, uint8_t type, const uint8_t *p, size
  * frame in progress needs (0 when unknown). */
 static size_t parse(rvr_net *net, conn *c)
 {
-    size_t pos = 0, need = 0;
+    size_t pos = c->rpos, need = 0;
     if (c->state == C_PREAMBLE) {
-        if (c->rlen < RVR_WIRE_PREAMBLE_LEN)
-            return RVR_WIRE_PREAMBLE_LEN - c->rlen;
+        if (c->rlen - pos < RVR_WIRE_PREAMBLE_LEN)
+            return RVR_WIRE_PREAMBLE_LEN - (c->rlen - pos);
         uint16_t version;
-        if (rvr_wire_check_preamble(c->rbuf, &version) != RVR_OK) {
+        if (rvr_wire_check_preamble(c->rbuf + pos, &version) != RVR_OK) {
             rvr_conn_fail(net, c, RVR_LOG_WARN, "wrong magic: not a River peer");
             return 0;
         }
@@ -238,7 +239,7 @@ static size_t parse(rvr_net *net, conn *c)
             return 0;
         }
         c->state = C_HELLO;
-        pos = RVR_WIRE_PREAMBLE_LEN;
+        pos += RVR_WIRE_PREAMBLE_LEN;
     }
     while (c->state != C_CLOSED && c->held == NULL && c->rlen - pos >= RVR_WIRE_HDR_LEN) {
         uint32_t len;
@@ -275,9 +276,16 @@ static size_t parse(rvr_net *net, conn *c)
     rvr_conn_deliver(net, c);
     if (c->state == C_CLOSED)
         return 0;
-    if (pos > 0) {
-        memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
-        c->rlen -= pos;
+    /* What is left starts at rpos; it moves to the front only when it is
+     * short or the room behind it runs out (make_room): a connection held
+     * by flow control may leave most of a read here. */
+    c->rpos = pos;
+    if (c->rpos == c->rlen) {
+        c->rpos = c->rlen = 0;
+    } else if (c->rpos > 0 && c->rlen - c->rpos <= RBUF_MOVE) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
     }
     return need;
 }
@@ -285,6 +293,11 @@ static size_t parse(rvr_net *net, conn *c)
 /* Makes room for `need` more bytes; false on ENOMEM (the caller fails). */
 static bool make_room(conn *c, size_t need)
 {
+    if (c->rpos > 0 && (c->rlen + need > c->rcap || c->rcap - c->rlen < RBUF_DEFAULT / 4)) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
+    }
     size_t want = c->rlen + (need > 0 ? need : 1);
     if (want <= c->rcap) {
         if (c->rcap > RBUF_KEEP && c->rlen == 0 && need == 0) {
@@ -324,7 +337,7 @@ void rvr_conn_read(rvr_net *net, conn *c)
             ssize_t n = rvr_sock_read(c->fd, c->big + c->big_have, want);
             if (n == 0) {
                 rvr_conn_fail(net, c, RVR_LOG_WARN, "truncated frame: the peer closed %zu bytes "
-                              "into a frame", c->rlen + c->big_have);
+                              "into a frame", c->rlen - c->rpos + c->big_have);
                 return;
             }
             if (n < 0) {
@@ -353,10 +366,10 @@ void rvr_conn_read(rvr_net *net, conn *c)
         if (n == 0) {
             if (c->state != C_READY)
                 rvr_conn_fail(net, c, RVR_LOG_WARN, "closed by the peer during the handshake "
-                              "(%zu bytes received)", c->rlen);
-            else if (c->rlen > 0)
+                              "(%zu bytes received)", c->rlen - c->rpos);
+            else if (c->rlen > c->rpos)
                 rvr_conn_fail(net, c, RVR_LOG_WARN, "truncated frame: the peer closed %zu bytes "
-                              "into a frame%s", c->rlen, need > 0 ? "" : " header");
+                              "into a frame%s", c->rlen - c->rpos, need > 0 ? "" : " header");
             else
                 rvr_conn_fail(net, c, RVR_LOG_INFO, "closed by the peer");
             return;

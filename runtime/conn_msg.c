@@ -42,8 +42,8 @@ void rvr_conn_on_big_msg(rvr_net *net, conn *c)
     c->big = NULL;
     rvr_wire_msg h;
     rvr_packet *pkt;
-    rvr_status st = rvr_wire_get_msg_tail(c->rbuf + RVR_WIRE_HDR_LEN, c->big_off, tail, c->big_len,
-                                          &net->lim, &h, &pkt);
+    rvr_status st = rvr_wire_get_msg_tail(c->rbuf + c->rpos + RVR_WIRE_HDR_LEN, c->big_off, tail,
+                                          c->big_len, &net->lim, &h, &pkt);
     if (st != RVR_OK) {
         rvr_big_free(tail);
         bad_msg(net, c, st);
@@ -52,7 +52,7 @@ void rvr_conn_on_big_msg(rvr_net *net, conn *c)
     pkt->wire_len = (uint32_t)(c->big_off + c->big_len);
     dispatch_msg(net, c, &h, pkt);
     rvr_conn_deliver(net, c);
-    c->rlen = 0;
+    c->rlen = c->rpos = 0;
 }
 
 /* pkt (to the local dst) cannot be delivered (st): its sender is told. */

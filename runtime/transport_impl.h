@@ -87,8 +87,8 @@ struct conn {
     rvr_uuid expect;            /* initiator: the VM we meant to reach (nil: any) */
     rvr_sockaddr remote;
     char desc[RVR_ADDR_STRLEN + 64];   /* for log lines */
-    uint8_t *rbuf;              /* read side: net->io_lock */
-    size_t rlen, rcap;
+    uint8_t *rbuf;              /* read side: net->io_lock; */
+    size_t rpos, rlen, rcap;    /* rbuf[rpos, rlen) read, not yet parsed */
     uint8_t *big;               /* a large MSG's last value, read straight into its own */
     size_t big_len, big_have;   /* buffer (rbuf holds the frame up to it: big_off bytes */
     size_t big_off;             /* of payload); NULL: none (conn.c) */
