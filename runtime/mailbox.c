@@ -241,22 +241,21 @@ static void sort_in(rvr_mailbox *mb)
     if (atomic_load_explicit(&mb->pushed, memory_order_acquire) == mb->sorted)
         return;
     rvr_mutex_lock(&mb->lock);
-    rvr_packet *p = mb->in_head;
+    rvr_packet *p = mb->in_head, *last = mb->in_tail;
     mb->in_head = mb->in_tail = NULL;
     rvr_mutex_unlock(&mb->lock);
     if (p == NULL)
         return;
     if (mb->unindexed == NULL)
         mb->unindexed = p;
+    /* The inbox is linked both ways already (push_locked): no walk. */
     p->prev = mb->tail;
     if (mb->tail != NULL)
         mb->tail->next = p;
     else
         mb->head = p;
-    for (; p->next != NULL; p = p->next)
-        p->next->prev = p;
-    mb->tail = p;
-    mb->sorted = p->seq;
+    mb->tail = last;
+    mb->sorted = last->seq;
 }
 
 /* Indexes by tag and by source the packets sorted in since the last time.
@@ -302,6 +301,7 @@ static void push_locked(rvr_mailbox *mb, rvr_packet *p)
 {
     p->seq = ++mb->seq;
     p->next = NULL;
+    p->prev = mb->in_tail;   /* the owner links only the first to its list */
     if (mb->in_tail != NULL)
         mb->in_tail->next = p;
     else
