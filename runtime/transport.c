@@ -400,12 +400,13 @@ bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uui
            route->gen == rvr_naming_gen(net->naming);
 }
 
-rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route)
+rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route,
+                        bool valid)
 {
     if (atomic_load(&net->stopping))
         return RVR_ECLOSED;
     peer *pe;
-    if (rvr_net_route_valid(net, route, dst)) {
+    if (valid || rvr_net_route_valid(net, route, dst)) {
         pe = route->peer;   /* peers live as long as the transport */
     } else {
         uint64_t gen = rvr_naming_gen(net->naming);   /* before: a change meanwhile shows */

@@ -85,8 +85,9 @@ typedef struct rvr_net_route {
  * RVR_ENOTFOUND when no known VM hosts dst (after asking the connected
  * VMs), RVR_ELIMIT when the frame is larger than the receiver accepts,
  * RVR_ECLOSED when stopping.  `route` (NULL: none) is the sender's cache,
- * used and updated. */
-rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route);
+ * used and updated; `valid`: the caller just saw rvr_net_route_valid. */
+rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route,
+                        bool valid);
 /* True when route still names dst's VM: dst is remote, not local. */
 bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst);
 

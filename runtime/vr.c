@@ -92,8 +92,8 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
     rvr_status st;
     rvr_net *net = self->vm->net;
     /* A VR known to be remote is never local: skip the registry. */
-    rvr_vr *to = net != NULL && rvr_net_route_valid(net, &self->route, dst) ? NULL
-                                                                          : local_dst(self, dst);
+    bool remote = net != NULL && rvr_net_route_valid(net, &self->route, dst);
+    rvr_vr *to = remote ? NULL : local_dst(self, dst);
     p->src = self->id;
     if (to != NULL) {
         /* A local VR: straight into its mailbox, no socket involved. */
@@ -102,7 +102,7 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
             forget_dst(self, to);   /* it has ended */
         rvr_vr_unref(to);
     } else if (net != NULL) {
-        st = rvr_net_send(net, dst, p, &self->route);   /* remote, or nowhere */
+        st = rvr_net_send(net, dst, p, &self->route, remote);   /* remote, or nowhere */
     } else {
         st = RVR_ENOTFOUND;
     }
