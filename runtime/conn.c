@@ -364,9 +364,10 @@ void rvr_conn_read(rvr_net *net, conn *c)
         size_t want = need > RBUF_DEFAULT / 4 && need < room ? need : room;
         ssize_t n = rvr_sock_read(c->fd, c->rbuf + c->rlen, want);
         if (n == 0) {
-            if (c->state != C_READY)
-                rvr_conn_fail(net, c, RVR_LOG_WARN, "closed by the peer during the handshake "
-                              "(%zu bytes received)", c->rlen - c->rpos);
+            if (c->state != C_READY)   /* nothing at all: a peer that gave up, not a fault */
+                rvr_conn_fail(net, c, c->rlen > c->rpos ? RVR_LOG_WARN : RVR_LOG_INFO,
+                              "closed by the peer during the handshake (%zu bytes received)",
+                              c->rlen - c->rpos);
             else if (c->rlen > c->rpos)
                 rvr_conn_fail(net, c, RVR_LOG_WARN, "truncated frame: the peer closed %zu bytes "
                               "into a frame%s", c->rlen - c->rpos, need > 0 ? "" : " header");
