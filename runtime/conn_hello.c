@@ -111,15 +111,23 @@ static void hello_as_acceptor(rvr_net *net, conn *c, const rvr_wire_hello *h)
         }
         rvr_net_learn_addr(net, p, h->listen_addr, c);
         __atomic_store_n(&p->max_frame, h->max_frame, __ATOMIC_RELAXED);
-        /* Both sides connecting at once: the smaller VM's connection wins. */
+        /* Both sides connecting at once: the smaller VM's connection wins.
+         * Ours may be ready already (its HELLO answered first), while the
+         * peer, larger, has dropped its own connection for ours and this
+         * HELLO was on its way: accepting it would replace a working
+         * connection by a dead one, and what we wrote on it would be
+         * lost with it.  A connection the peer made (not ours) is
+         * replaced: the peer gave it up. */
         rvr_mutex_lock(&p->q_lock);
-        if (p->out != NULL) {
+        conn *mine = p->out != NULL ? p->out
+                     : p->wconn != NULL && p->wconn->initiated ? p->wconn : NULL;
+        if (mine != NULL) {
             if (memcmp(net->vm->id.bytes, h->vm_id.bytes, 16) < 0) {
                 r.status = RVR_HELLO_DUPLICATE;
                 snprintf(r.reason, sizeof r.reason, "simultaneous connect: keeping the one from %s",
                          rvr_uuid_str(&net->vm->id, a));
-            } else {
-                ours = p->out;
+            } else if (mine == p->out) {
+                ours = mine;
             }
         }
         rvr_mutex_unlock(&p->q_lock);
@@ -137,9 +145,13 @@ static void hello_as_acceptor(rvr_net *net, conn *c, const rvr_wire_hello *h)
                       "%s", r.reason);
         return;
     }
-    if (ours != NULL)
+    if (ours != NULL) {
+        /* A duplicate, not a failure: what waits in p's queue goes on this
+         * connection (attached next), it must not be bounced. */
+        ours->dup = true;
         rvr_conn_fail(net, ours, RVR_LOG_DEBUG, "simultaneous connect: keeping the one from %s",
                       rvr_uuid_str(&h->vm_id, b));
+    }
     /* With a cluster secret, the AUTH proofs come first (conn_auth.h). */
     if (c->auth != NULL)
         rvr_conn_auth_park(c, p);

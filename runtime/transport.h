@@ -56,7 +56,7 @@ typedef struct rvr_net_config {
 } rvr_net_config;
 
 /* Defaults: all interfaces, ephemeral port, no peers, rvr_wire_limits_default,
- * 64 MiB queues, 2000 ms resolution, 1024 connections; then the environment: RIVER_BIND,
+ * 8 MiB queues, 2000 ms resolution, 1024 connections; then the environment: RIVER_BIND,
  * RIVER_PORT, RIVER_MAX_FRAME, RIVER_MAX_ATTRS, RIVER_MAX_DEPTH,
  * RIVER_MAX_QUEUE, RIVER_RESOLVE_MS, RIVER_MAX_CONNS, RIVER_COALESCE_US (default 5;
  * 0 turns write coalescing off), RIVER_BATCH_BYTES (default 64 KiB),

@@ -8,7 +8,8 @@
  *                   tagged `tag` to `to`, then "burst.done" {sent, status}
  *                   to the asker; with `from`, then does what "expect"
  *                   does (with no other command taken in between)
- *   expect from n [delay_us]
+ *   expect from n [delay_us] [announce]
+ *                   (with announce, first says "expect.start" to the asker)
  *                   receives n "seq" packets from each VR in the list `from`
  *                   (sleeping delay_us after each), checks FIFO per sender,
  *                   replies "expect.done" {ok, got, most: the most packets
@@ -100,6 +101,10 @@ static void do_expect(rvr_vr *self, const rvr_packet *cmd)
     rvr_packet_get_list(cmd, "from", &from);
     rvr_packet_get_u64(cmd, "n", &n);
     rvr_packet_get_u64(cmd, "delay_us", &delay_us);
+    bool announce = false;
+    rvr_packet_get_bool(cmd, "announce", &announce);
+    if (announce)
+        reply(self, rvr_packet_src(cmd), rvr_packet_new("expect.start"));
     size_t k = from ? rvr_list_len(from) : 0;
     uint64_t *next = calloc(k + 1, sizeof *next);
     uint64_t got = 0, total = n * k;
@@ -212,6 +217,12 @@ static void do_mix(rvr_vr *self, const rvr_packet *cmd)
     reply(self, &to, rvr_packet_new("mix.done"));
 }
 
+static bool not_seq(const rvr_packet *p, void *ctx)
+{
+    (void)ctx;
+    return strcmp(rvr_packet_tag(p), "seq") != 0;
+}
+
 static int node_main(rvr_vr *self, const void *argp)
 {
     const node_args *a = argp;
@@ -232,13 +243,20 @@ static int node_main(rvr_vr *self, const void *argp)
         rvr_packet_free(r);
         return 1;
     }
+    /* Commands only: "seq" packets wait for the "expect" they belong to,
+     * even when they arrive before it. */
+    rvr_match *commands = rvr_match_new();
+    rvr_match_fn(commands, not_seq, NULL);
     for (;;) {
         rvr_packet *p;
-        if (rvr_recv(self, NULL, RVR_FOREVER, &p) != RVR_OK)
+        if (rvr_recv(self, commands, RVR_FOREVER, &p) != RVR_OK) {
+            rvr_match_free(commands);
             return 0;
+        }
         const char *tag = rvr_packet_tag(p);
         if (strcmp(tag, "stop") == 0) {
             rvr_packet_free(p);
+            rvr_match_free(commands);
             return 0;
         } else if (strcmp(tag, "echo") == 0) {
             rvr_packet *e = rvr_packet_copy(p);

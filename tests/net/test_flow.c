@@ -47,7 +47,13 @@ static uint64_t slow_stream(const node *to, uint64_t n, uint64_t size)
 {
     rvr_packet *e = node_expect_cmd(n, &n1.vr, NULL);
     rvr_packet_set_u64(e, "delay_us", 20);
+    rvr_packet_set_bool(e, "announce", true);
     CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &to->vr, e), RVR_OK);
+    /* The stream starts once `to` takes it: packets that came before would
+     * wait behind its command loop, past which nothing is held. */
+    rvr_packet *go = await_tag(SELF, "expect.start", &to->vr, 20000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(go);
+    rvr_packet_free(go);
     rvr_packet *b = node_cmd("burst", &to->vr, n);
     rvr_packet_set_u64(b, "size", size);
     CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, b), RVR_OK);
@@ -126,9 +132,8 @@ static void test_mutual_flood(void)
 {
     CU_ASSERT_FATAL(started);
     const uint64_t n = 30000;
-    /* "burst" then "expect" in one command: the other's packets may
-     * arrive before a second command would, and must not be taken as
-     * commands. */
+    /* "burst" then "expect" in one command: each sends all before it
+     * receives any. */
     rvr_packet *b1 = node_expect_cmd(n, &n4.vr, NULL), *b4 = node_expect_cmd(n, &n1.vr, NULL);
     rvr_packet_set_tag(b1, "burst");
     rvr_packet_set_uuid(b1, "to", &n4.vr);
