@@ -1,6 +1,6 @@
 /* test_net — VRs in different VM processes on loopback: dynamic messages
  * both ways, 100,000 messages with FIFO per pair, selective receive across
- * VMs, undeliverable notices, kill -9 of a VM mid-run.
+ * VMs, undeliverable notices, simultaneous connects, kill -9 of a VM mid-run.
  *
  * The test program is a VM itself (vmtest); it starts three net_node VMs
  * that know it as their --peer and finds the other nodes through WHOIS. */
@@ -250,6 +250,38 @@ static void test_kill9(void)
     }
 }
 
+/* Two VMs that never talked send to each other at the same moment, so
+ * each connects to the other while the other connects to it: one of the
+ * two connections is kept, and nothing sent meanwhile is lost (it used to
+ * be bounced back as undeliverable).  Fresh pairs, several times. */
+static void test_simultaneous_connect(void)
+{
+    CU_ASSERT_FATAL(started);
+    const uint64_t n = 3000;
+    for (int round = 0; round < 4; round++) {
+        node a, b;
+        char na[16], nb[16];
+        snprintf(na, sizeof na, "s%da", round);
+        snprintf(nb, sizeof nb, "s%db", round);
+        CU_ASSERT_FATAL(node_start(SELF, &a, na, NULL, NULL));
+        CU_ASSERT_FATAL(node_start(SELF, &b, nb, NULL, NULL));
+        /* "burst" then "expect" in one command each: both send at once. */
+        rvr_packet *ca = node_expect_cmd(n, &b.vr, NULL), *cb = node_expect_cmd(n, &a.vr, NULL);
+        rvr_packet_set_tag(ca, "burst");
+        rvr_packet_set_uuid(ca, "to", &b.vr);
+        rvr_packet_set_tag(cb, "burst");
+        rvr_packet_set_uuid(cb, "to", &a.vr);
+        CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &a.vr, ca), RVR_OK);
+        CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &b.vr, cb), RVR_OK);
+        CU_ASSERT(node_done_ok(SELF, &a.vr, "burst.done", n, NULL));
+        CU_ASSERT(node_done_ok(SELF, &b.vr, "burst.done", n, NULL));
+        CU_ASSERT(node_done_ok(SELF, &a.vr, "expect.done", n, NULL));
+        CU_ASSERT(node_done_ok(SELF, &b.vr, "expect.done", n, NULL));
+        CU_ASSERT(node_stop(SELF, &a));
+        CU_ASSERT(node_stop(SELF, &b));
+    }
+}
+
 static void test_stop(void)
 {
     CU_ASSERT(node_stop(SELF, &nodes[0]));
@@ -264,6 +296,7 @@ static const CU_TestInfo tests[] = {
     { "both directions at once", test_both_ways },
     { "selective receive across VMs", test_selective },
     { "undeliverable: ENOTFOUND or a notice", test_undeliverable },
+    { "simultaneous connects lose nothing", test_simultaneous_connect },
     { "kill -9 of a VM mid-run", test_kill9 },
     { "nodes stop cleanly", test_stop },
     CU_TEST_INFO_NULL,
