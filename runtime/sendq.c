@@ -306,8 +306,17 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
         }
     }
     p->writing = false;
+    frame *all = NULL;
+    char why[sizeof p->bounce_why] = "";
+    if (p->bounce_later) {
+        /* rvr_peer_bounce_all came while we wrote: ours to do now. */
+        p->bounce_later = false;
+        memcpy(why, p->bounce_why, sizeof why);
+        all = rvr_peer_take_all_locked(p);
+    }
     rvr_uuid vm = p->id;
     rvr_mutex_unlock(&p->q_lock);
+    rvr_bounce_frames(net, p, all, why);
     while (done != NULL) {
         frame *nx = done->next;
         rvr_frame_free(done);

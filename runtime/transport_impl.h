@@ -130,6 +130,11 @@ struct peer {
     conn *wconn;                /* the ready connection messages go on */
     conn *out;                  /* our connection being established */
     bool writing, blocked, kick;
+    /* rvr_peer_bounce_all while a writer writes: the writer bounces the
+     * queue when its write returns (its frames are in the kernel's hands
+     * until then), for this reason. */
+    bool bounce_later;
+    char bounce_why[160];
     bool armed;                 /* coalesced frames wait: flush soon (sendq.c) */
     uint64_t armed_ns;          /* since when */
     bool need_connect;          /* the I/O thread should connect */
@@ -285,8 +290,13 @@ void rvr_peer_writable(rvr_net *net, peer *p, conn *c);
  * and returns with q_lock released. */
 void rvr_peer_drain_locked(rvr_net *net, peer *p);
 /* Tells the local sender of each queued MSG that it was not delivered and
- * empties the queue; reason goes into the notice. */
+ * empties the queue; reason goes into the notice.  While a writer writes,
+ * the writer does it when its write returns. */
 void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason);
+/* With q_lock held: empties the queue, returning its frames. */
+frame *rvr_peer_take_all_locked(peer *p);
+/* Bounces (as above) and frees a list of frames taken from p's queue. */
+void rvr_bounce_frames(rvr_net *net, peer *p, frame *f, const char *reason);
 /* One MSG frame payload: notice to its (local) sender.  `payload` is the
  * buffer of a queued frame past its first header (f->buf.data +
  * RVR_WIRE_HDR_LEN): a coalesced frame holds several MSG frames back to

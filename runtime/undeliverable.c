@@ -2,6 +2,7 @@
  * never reach its VR (no such VR on the receiving VM, a connection lost
  * with the message still queued, a schema that cannot be described) is
  * answered to its sender, never dropped silently (docs/protocol.md). */
+#include <stdio.h>
 #include <string.h>
 
 #include "packet_impl.h"
@@ -83,12 +84,31 @@ void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_
 void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason)
 {
     rvr_mutex_lock(&p->q_lock);
+    if (p->writing) {
+        /* Frames being written belong to the writer until its writev
+         * returns: it bounces the queue then (rvr_peer_drain_locked). */
+        p->bounce_later = true;
+        snprintf(p->bounce_why, sizeof p->bounce_why, "%s", reason);
+        rvr_mutex_unlock(&p->q_lock);
+        return;
+    }
+    frame *f = rvr_peer_take_all_locked(p);
+    rvr_mutex_unlock(&p->q_lock);
+    rvr_bounce_frames(net, p, f, reason);
+}
+
+frame *rvr_peer_take_all_locked(peer *p)
+{
     frame *f = p->qhead;
     p->qhead = p->qtail = NULL;
     p->qbytes = 0;
     if (p->qwaiters > 0)
         rvr_cond_broadcast(&p->q_cond);
-    rvr_mutex_unlock(&p->q_lock);
+    return f;
+}
+
+void rvr_bounce_frames(rvr_net *net, peer *p, frame *f, const char *reason)
+{
     while (f != NULL) {
         frame *nx = f->next;
         if (f->is_msg)
