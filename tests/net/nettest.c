@@ -296,3 +296,30 @@ bool node_done_ok(rvr_vr *self, const rvr_uuid *from, const char *tag, uint64_t 
     rvr_packet_free(r);
     return ok && got == want;
 }
+
+static rvr_packet *swap_cmd(const node *to, uint64_t n)
+{
+    rvr_packet *p = node_expect_cmd(n, &to->vr, NULL);   /* from `to` ... */
+    rvr_packet_set_tag(p, "burst");                       /* ... after sending to it */
+    rvr_packet_set_uuid(p, "to", &to->vr);
+    return p;
+}
+
+bool node_swap(rvr_vr *self, const node *a, const node *b, uint64_t n)
+{
+    rvr_packet *ca = swap_cmd(b, n), *cb = swap_cmd(a, n);
+    if (rvr_send(self, &a->vr, ca) != RVR_OK) {
+        rvr_packet_free(ca);
+        rvr_packet_free(cb);
+        return false;
+    }
+    if (rvr_send(self, &b->vr, cb) != RVR_OK) {
+        rvr_packet_free(cb);
+        return false;
+    }
+    bool ok = node_done_ok(self, &a->vr, "burst.done", n, NULL);
+    ok &= node_done_ok(self, &b->vr, "burst.done", n, NULL);
+    ok &= node_done_ok(self, &a->vr, "expect.done", n, NULL);
+    ok &= node_done_ok(self, &b->vr, "expect.done", n, NULL);
+    return ok;
+}

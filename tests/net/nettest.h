@@ -50,6 +50,10 @@ rvr_packet *node_expect_cmd(uint64_t n, const rvr_uuid *a, const rvr_uuid *b);
  * an "expect.done"'s most packets waiting at once. */
 bool node_done_ok(rvr_vr *self, const rvr_uuid *from, const char *tag, uint64_t want,
                   uint64_t *most);
+/* a and b each send n "seq" packets to the other, then receive the
+ * other's ("burst" with "from": neither takes any before it has sent
+ * all); true when both bursts and both receptions succeeded. */
+bool node_swap(rvr_vr *self, const node *a, const node *b, uint64_t n);
 
 /* A blocking TCP connection to "host:port" with a 10 s receive timeout; -1
  * on failure. */

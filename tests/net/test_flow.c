@@ -131,20 +131,7 @@ static void test_selective_past_full_mailbox(void)
 static void test_mutual_flood(void)
 {
     CU_ASSERT_FATAL(started);
-    const uint64_t n = 30000;
-    /* "burst" then "expect" in one command: each sends all before it
-     * receives any. */
-    rvr_packet *b1 = node_expect_cmd(n, &n4.vr, NULL), *b4 = node_expect_cmd(n, &n1.vr, NULL);
-    rvr_packet_set_tag(b1, "burst");
-    rvr_packet_set_uuid(b1, "to", &n4.vr);
-    rvr_packet_set_tag(b4, "burst");
-    rvr_packet_set_uuid(b4, "to", &n1.vr);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n1.vr, b1), RVR_OK);
-    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n4.vr, b4), RVR_OK);
-    CU_ASSERT(node_done_ok(SELF, &n1.vr, "burst.done", n, NULL));
-    CU_ASSERT(node_done_ok(SELF, &n4.vr, "burst.done", n, NULL));
-    CU_ASSERT(node_done_ok(SELF, &n1.vr, "expect.done", n, NULL));
-    CU_ASSERT(node_done_ok(SELF, &n4.vr, "expect.done", n, NULL));
+    CU_ASSERT(node_swap(SELF, &n1, &n4, 30000));
 }
 
 static void test_stop(void)

@@ -257,7 +257,6 @@ static void test_kill9(void)
 static void test_simultaneous_connect(void)
 {
     CU_ASSERT_FATAL(started);
-    const uint64_t n = 3000;
     for (int round = 0; round < 4; round++) {
         node a, b;
         char na[16], nb[16];
@@ -265,18 +264,7 @@ static void test_simultaneous_connect(void)
         snprintf(nb, sizeof nb, "s%db", round);
         CU_ASSERT_FATAL(node_start(SELF, &a, na, NULL, NULL));
         CU_ASSERT_FATAL(node_start(SELF, &b, nb, NULL, NULL));
-        /* "burst" then "expect" in one command each: both send at once. */
-        rvr_packet *ca = node_expect_cmd(n, &b.vr, NULL), *cb = node_expect_cmd(n, &a.vr, NULL);
-        rvr_packet_set_tag(ca, "burst");
-        rvr_packet_set_uuid(ca, "to", &b.vr);
-        rvr_packet_set_tag(cb, "burst");
-        rvr_packet_set_uuid(cb, "to", &a.vr);
-        CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &a.vr, ca), RVR_OK);
-        CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &b.vr, cb), RVR_OK);
-        CU_ASSERT(node_done_ok(SELF, &a.vr, "burst.done", n, NULL));
-        CU_ASSERT(node_done_ok(SELF, &b.vr, "burst.done", n, NULL));
-        CU_ASSERT(node_done_ok(SELF, &a.vr, "expect.done", n, NULL));
-        CU_ASSERT(node_done_ok(SELF, &b.vr, "expect.done", n, NULL));
+        CU_ASSERT(node_swap(SELF, &a, &b, 3000));   /* both send at once */
         CU_ASSERT(node_stop(SELF, &a));
         CU_ASSERT(node_stop(SELF, &b));
     }
