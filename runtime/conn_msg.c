@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "bigbuf.h"
@@ -15,6 +16,7 @@
 
 static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt);
 static void flow_resume(void *ctx);
+static void watch_reads(rvr_net *net, conn *c, bool on);
 
 static void bad_msg(rvr_net *net, conn *c, rvr_status st)
 {
@@ -91,6 +93,7 @@ void rvr_conn_deliver(rvr_net *net, conn *c)
             rvr_vr_ref(c->dvr);   /* not read until this mailbox drains */
             c->held = c->dvr;
             atomic_fetch_add_explicit(&net->nheld, 1, memory_order_relaxed);
+            watch_reads(net, c, false);
         }
         return;
     }
@@ -101,6 +104,16 @@ void rvr_conn_deliver(rvr_net *net, conn *c)
 }
 
 /* ---- flow control (mailbox_flow.c) ----------------------------------------- */
+
+/* While held, arrivals on c need not wake anyone (nobody reads them):
+ * epoll watches it for writing only. */
+static void watch_reads(rvr_net *net, conn *c, bool on)
+{
+    struct epoll_event ev = { .events = EPOLLOUT | EPOLLET, .data.ptr = c };
+    if (on)
+        ev.events |= EPOLLIN | EPOLLRDHUP;
+    epoll_ctl(net->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
 
 /* Called by a VR that drained its mailbox or waits: the I/O thread looks. */
 static void flow_resume(void *ctx)
@@ -115,6 +128,8 @@ void rvr_conn_unhold(rvr_net *net, conn *c)
 {
     if (c->held == NULL)
         return;
+    if (c->state != C_CLOSED)
+        watch_reads(net, c, true);
     rvr_vr_unref(c->held);
     c->held = NULL;
     c->reparse = true;
