@@ -18,6 +18,8 @@
 #include <river/codec.h>
 #include <river/pbsupport.h>
 
+#include "value_impl.h"
+
 /* ---- encoding -------------------------------------------------------------- */
 
 enum { WT_VARINT = 0, WT_64BIT = 1, WT_LEN = 2, WT_32BIT = 5 };
@@ -38,23 +40,7 @@ static inline rvr_status need(rvr_buf *b, size_t n)
 /* Appends a varint; the caller has made room for 10 bytes. */
 static inline void varint_(rvr_buf *b, uint64_t v)
 {
-    uint8_t *p = b->data + b->len;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    b->len = (size_t)(p - b->data);
-}
-
-static inline size_t varint_size(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
+    b->len = (size_t)(rvr_enc_varint(b->data + b->len, v) - b->data);
 }
 
 static inline void fixed_(rvr_buf *b, uint64_t v, int n)
@@ -95,7 +81,7 @@ static rvr_status open_len(rvr_buf *b, uint32_t num, size_t *at)
  * than the one byte reserved. */
 static rvr_status close_len(rvr_buf *b, size_t at)
 {
-    size_t n = b->len - at - 1, k = varint_size(n);
+    size_t n = b->len - at - 1, k = rvr_enc_vlen(n);
     rvr_status st;
     if (k == 1) {
         b->data[at] = (uint8_t)n;
