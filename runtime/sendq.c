@@ -307,7 +307,8 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
     }
     p->writing = false;
     frame *all = NULL;
-    char why[sizeof p->bounce_why] = "";
+    char why[sizeof p->bounce_why];   /* not zeroed: a write path, used only below */
+    why[0] = '\0';
     if (p->bounce_later) {
         /* rvr_peer_bounce_all came while we wrote: ours to do now. */
         p->bounce_later = false;
