@@ -49,6 +49,15 @@
 
 /* ---- raw TCP baseline ------------------------------------------------------- */
 
+/* cpu[0], cpu[1]: what sending and receiving `count` messages cost, per message. */
+static void per_message(cpu_use *cpu, cpu_use sent, cpu_use got, long count)
+{
+    cpu[0].user_ns = sent.user_ns / (double)count;
+    cpu[0].sys_ns = sent.sys_ns / (double)count;
+    cpu[1].user_ns = got.user_ns / (double)count;
+    cpu[1].sys_ns = got.sys_ns / (double)count;
+}
+
 static void nodelay(int fd)
 {
     int one = 1;
@@ -147,10 +156,17 @@ static void tcp_server(int lfd, int mode, long count)
         }
     } else {
         for (;;) {
-            for (long i = 0; i < count; i++)
+            cpu_use c0 = { 0, 0 };
+            for (long i = 0; i < count; i++) {
                 if (!fr_next(&r, &p, &n))
                     _exit(0);
-            write_full(fd, "k", 1);
+                if (i == 0)
+                    c0 = cpu_now();   /* from the first frame: waiting costs no CPU */
+            }
+            cpu_use used = cpu_since(c0);
+            uint8_t ack[1 + sizeof used] = { 'k' };
+            memcpy(ack + 1, &used, sizeof used);
+            write_full(fd, ack, sizeof ack);
         }
     }
     _exit(0);
@@ -208,8 +224,9 @@ static double tcp_rtt(long rounds, bool spin)
 }
 
 /* Messages (or bytes, for big) per second: one write per message, or
- * `batch` frames per write. */
-static double tcp_oneway(long count, bool big, int batch)
+ * `batch` frames per write.  With `cpu`, the CPU each message cost the
+ * sender (cpu[0]) and the receiver (cpu[1]). */
+static double tcp_oneway(long count, bool big, int batch, cpu_use *cpu)
 {
     pid_t pid;
     int fd = tcp_start(SINK, count, &pid);
@@ -219,19 +236,25 @@ static double tcp_oneway(long count, bool big, int batch)
     uint8_t *buf = calloc((size_t)batch, HDR + size);
     for (int k = 0; k < batch; k++)
         put_hdr(buf + (size_t)k * (HDR + size), (uint32_t)size);
-    char ack;
+    uint8_t ack[1 + sizeof(cpu_use)];
     double t = 0;
+    cpu_use sent = { 0, 0 }, got;
     for (int round = 0; round < 2; round++) {   /* the first round warms up */
         t = now_s();
+        cpu_use c0 = cpu_now();
         for (long i = 0; i < count; i += batch) {
             long k = count - i < batch ? count - i : batch;
             if (!write_full(fd, buf, (size_t)k * (HDR + size)))
                 return -1;
         }
-        if (recv(fd, &ack, 1, MSG_WAITALL) != 1)
+        sent = cpu_since(c0);
+        if (recv(fd, ack, sizeof ack, MSG_WAITALL) != (ssize_t)sizeof ack)
             return -1;
         t = now_s() - t;
     }
+    memcpy(&got, ack + 1, sizeof got);
+    if (cpu != NULL)
+        per_message(cpu, sent, got, count);
     tcp_stop(fd, pid);
     free(buf);
     return (double)count * (big ? (double)size : 1.0) / t;
@@ -292,6 +315,7 @@ static int server(rvr_vr *self, const bench_args *a)
     if (!send_p(self, &boss, rvr_packet_new("ready")))
         return 1;
     int64_t got = 0, want = 0;
+    cpu_use c0 = { 0, 0 };
     for (;;) {
         rvr_packet *p;
         if (rvr_recv(self, NULL, RVR_FOREVER, &p) != RVR_OK)
@@ -306,6 +330,7 @@ static int server(rvr_vr *self, const bench_args *a)
         if (tag[0] == 'e') {                    /* expect n */
             rvr_packet_get_i64(p, "n", &want);
             got = 0;
+            c0 = cpu_now();
         } else if (tag[0] == 'm') {             /* one-way */
             const uint8_t *d;
             size_t n;
@@ -318,7 +343,11 @@ static int server(rvr_vr *self, const bench_args *a)
         rvr_packet_free(p);
         if (want > 0 && got == want) {
             want = 0;
-            if (!send_p(self, &boss, rvr_packet_new("done")))
+            cpu_use used = cpu_since(c0);
+            rvr_packet *d = rvr_packet_new("done");
+            rvr_packet_set_f64(d, "user_ns", used.user_ns);
+            rvr_packet_set_f64(d, "sys_ns", used.sys_ns);
+            if (!send_p(self, &boss, d))
                 return 1;
         }
     }
@@ -360,31 +389,41 @@ static double river_rtt(rvr_vr *self, const rvr_uuid *srv, long rounds)
     return (now_s() - t) / (double)rounds * 1e6;
 }
 
-static double river_batch(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, bool give)
+/* Seconds to send `count` messages and hear that all arrived; with `cpu`,
+ * what each cost the sender's and the receiver's process. */
+static double river_batch(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, bool give,
+                          cpu_use *cpu)
 {
     rvr_packet *e = rvr_packet_new("expect");
     rvr_packet_set_i64(e, "n", count);
     if (!send_p(self, srv, e))
         return -1;
     double t = now_s();
+    cpu_use c0 = cpu_now();
     for (long i = 0; i < count; i++)
         if (!send_p(self, srv, msg("m", size, give)))
             return -1;
     double sent = now_s() - t;
+    cpu_use mine = cpu_since(c0), theirs = { 0, 0 };
     rvr_packet *d;
     if (rvr_recv(self, NULL, 120000, &d) != RVR_OK)
         return -1;
+    rvr_packet_get_f64(d, "user_ns", &theirs.user_ns);
+    rvr_packet_get_f64(d, "sys_ns", &theirs.sys_ns);
     rvr_packet_free(d);
+    if (cpu != NULL)
+        per_message(cpu, mine, theirs, count);
     if (getenv("BENCH_DEBUG"))
         fprintf(stderr, "sent in %.3f s, done at %.3f s\n", sent, now_s() - t);
     return now_s() - t;
 }
 
-static double river_oneway(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, bool give)
+static double river_oneway(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, bool give,
+                           cpu_use *cpu)
 {
-    if (river_batch(self, srv, count / 10 + 1, size, give) < 0)   /* warm-up */
+    if (river_batch(self, srv, count / 10 + 1, size, give, NULL) < 0)   /* warm-up */
         return -1;
-    double t = river_batch(self, srv, count, size, give);
+    double t = river_batch(self, srv, count, size, give, cpu);
     return t < 0 ? -1 : (double)count * (size == BIG ? (double)size : 1.0) / t;
 }
 
@@ -398,6 +437,28 @@ static void row(const char *what, const double *river, const double *base, int n
     for (int i = 0; i < n; i++)
         printf(" %.0f/%.0f", river[i] * scale, base[i] * scale);
     printf("\n");
+}
+
+/* Median CPU per one-way message, each side, user and system, beside the
+ * batched raw TCP's: where a message's cost goes. */
+static void cpu_rows(cpu_use river[][2], cpu_use tcp[][2], int n, bool base)
+{
+    static const char *const side[2] = { "sender", "receiver" };
+    for (int k = 0; k < 2; k++) {
+        double ru[MAXREPS], rs[MAXREPS], tu[MAXREPS], ts[MAXREPS];
+        for (int i = 0; i < n; i++) {
+            ru[i] = river[i][k].user_ns;
+            rs[i] = river[i][k].sys_ns;
+            tu[i] = tcp[i][k].user_ns;
+            ts[i] = tcp[i][k].sys_ns;
+        }
+        printf("    CPU per msg, %-8s river %4.0f ns (user %4.0f, system %4.0f)", side[k],
+               median(ru, n) + median(rs, n), median(ru, n), median(rs, n));
+        if (base)
+            printf("   batched tcp %4.0f ns (user %3.0f, system %4.0f)",
+                   median(tu, n) + median(ts, n), median(tu, n), median(ts, n));
+        printf("\n");
+    }
 }
 
 static int client(rvr_vr *self, const bench_args *a)
@@ -417,6 +478,7 @@ static int client(rvr_vr *self, const bench_args *a)
     }
     double rtt[MAXREPS], b_rtt[MAXREPS], b_srtt[MAXREPS], ow[MAXREPS], b_ow[MAXREPS],
         b_owb[MAXREPS], bw[MAXREPS], bwg[MAXREPS], b_bw[MAXREPS];
+    cpu_use c_ow[MAXREPS][2] = { { { 0, 0 } } }, c_owb[MAXREPS][2] = { { { 0, 0 } } };
     for (int i = 0; i < reps; i++) {
         /* River and raw TCP alternately, the order swapped every repetition. */
         bool river_first = i % 2 == 0;
@@ -431,22 +493,22 @@ static int client(rvr_vr *self, const bench_args *a)
         }
         if (do_ow) {
             if (river_first)
-                ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false);
-            b_ow[i] = base ? tcp_oneway((long)a->messages, false, 1) : 1;
-            b_owb[i] = base ? tcp_oneway((long)a->messages, false, BATCH) : 1;
+                ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false, c_ow[i]);
+            b_ow[i] = base ? tcp_oneway((long)a->messages, false, 1, NULL) : 1;
+            b_owb[i] = base ? tcp_oneway((long)a->messages, false, BATCH, c_owb[i]) : 1;
             if (!river_first)
-                ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false);
+                ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false, c_ow[i]);
             ok &= ow[i] > 0 && b_ow[i] > 0 && b_owb[i] > 0;
         }
         if (do_bw) {
             if (river_first) {
-                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false);
-                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true);
+                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, NULL);
+                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, NULL);
             }
-            b_bw[i] = base ? tcp_oneway((long)a->mib, true, 1) : 1;
+            b_bw[i] = base ? tcp_oneway((long)a->mib, true, 1, NULL) : 1;
             if (!river_first) {
-                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true);
-                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false);
+                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, NULL);
+                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, NULL);
             }
             ok &= bw[i] > 0 && bwg[i] > 0 && b_bw[i] > 0;
         }
@@ -463,6 +525,7 @@ static int client(rvr_vr *self, const bench_args *a)
     if (do_ow) {
         row("64 B one-way", ow, b_ow, reps, 1e-3, "kmsg/s", false, 0.5);
         row("  vs batched TCP", ow, b_owb, reps, 1e-3, "kmsg/s", false, 0.5);
+        cpu_rows(c_ow, c_owb, reps, base);
     }
     if (do_bw) {
         row("1 MiB bandwidth", bw, b_bw, reps, 1.0 / (1 << 20), "MiB/s", false, 0.8);

@@ -398,8 +398,10 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
     if (head == NULL || tail->seq <= scanned)
         return NULL;
     rvr_packet *p = head;
-    if (scanned > 0) {
-        /* Walk back from the newest to the first packet not yet scanned. */
+    if (scanned > 0 && head->seq <= scanned) {
+        /* Walk back from the newest to the first packet not yet scanned
+         * (after a wait on an empty list, that is the head: a batch that
+         * arrived meanwhile is not walked through, cold, to find it). */
         p = tail;
         for (rvr_packet *pv; (pv = *link_prev(p, by)) != NULL && pv->seq > scanned;)
             p = pv;
