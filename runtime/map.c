@@ -271,7 +271,7 @@ const rvr_value *rvr_map_get(const rvr_map *m, const char *key)
     if (m == NULL || key == NULL)
         return NULL;
     /* Names longer than the limit can never have been stored. */
-    size_t n = strnlen(key, RVR_MAX_NAME + 1);
+    size_t n = rvr_name_len(key, RVR_MAX_NAME);
     if (n > RVR_MAX_NAME)
         return NULL;
     return rvr_map_find(m, key, n, rvr_hash_bytes(key, n));
@@ -382,7 +382,10 @@ static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_valu
     char *k = store_take(m, keylen + 1);
     if (k == NULL && (k = malloc(keylen + 1)) == NULL)
         return RVR_ENOMEM;
-    memcpy(k, key, keylen);
+    if (keylen <= 16)
+        rvr_copy_short(k, key, keylen);
+    else
+        memcpy(k, key, keylen);
     k[keylen] = '\0';
 
     rvr_map_entry *e = &m->entries[m->len];
@@ -405,7 +408,7 @@ static rvr_status name_length(const char *key, size_t *len)
 {
     if (key == NULL || key[0] == '\0')
         return RVR_EINVAL;
-    *len = strnlen(key, RVR_MAX_NAME + 1);
+    *len = rvr_name_len(key, RVR_MAX_NAME);
     return *len > RVR_MAX_NAME ? RVR_ELIMIT : RVR_OK;
 }
 
@@ -500,7 +503,7 @@ rvr_status rvr_map_remove(rvr_map *m, const char *key)
 {
     if (m == NULL || key == NULL)
         return RVR_EINVAL;
-    size_t keylen = strnlen(key, RVR_MAX_NAME + 1);
+    size_t keylen = rvr_name_len(key, RVR_MAX_NAME);
     if (keylen > RVR_MAX_NAME)
         return RVR_ENOATTR;
     int64_t found = map_find_pos(m, key, keylen, rvr_hash_bytes(key, keylen));

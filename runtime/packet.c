@@ -34,7 +34,7 @@ static long tag_length(const char *tag)
 {
     if (tag == NULL || tag[0] == '\0')
         return -1;
-    size_t n = strnlen(tag, RVR_MAX_NAME + 1);
+    size_t n = rvr_name_len(tag, RVR_MAX_NAME);
     return n > RVR_MAX_NAME ? -1 : (long)n;
 }
 
@@ -48,7 +48,10 @@ static rvr_status tag_store(rvr_packet *p, const char *tag, size_t n)
         if (buf == NULL)
             return RVR_ENOMEM;
     }
-    memmove(buf, tag, n);
+    if (n <= 16)
+        rvr_copy_short(buf, tag, n);
+    else
+        memmove(buf, tag, n);
     buf[n] = '\0';
     if (old != NULL && old != tag_inline(p) && old != buf)
         free(old);

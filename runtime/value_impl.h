@@ -121,23 +121,71 @@ static inline bool rvr_key_eq(const void *av, const void *bv, size_t len)
 }
 
 /* The hash of map keys, tags and sources (the mailbox index), in memory
- * only.  Eight bytes per multiply: names are short, and a byte-at-a-time
- * hash (FNV) was a chain of a multiply per byte on every put and get. */
+ * only.  Eight bytes per multiply, and the last (or only) word read as two
+ * overlapping loads: names are short, and a byte-at-a-time tail was most of
+ * the cost of every put and get. */
 static inline uint32_t rvr_hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    for (; n >= 8; s += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    if (n >= 8) {
+        const unsigned char *last = s + n - 8;
+        for (; s < last; s += 8) {
+            memcpy(&w, s, 8);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+            h ^= h >> 32;
+        }
+        memcpy(&w, last, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else {
+        w = n == 0 ? 0 : (uint64_t)s[0] | (uint64_t)s[n >> 1] << 8 | (uint64_t)s[n - 1] << 16;
     }
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)s[i] << (8 * i);
+    /* Folded and multiplied again: the high half of a product depends on
+     * every bit below it, so each input byte reaches the 32 bits kept. */
     h = (h ^ w) * 0xff51afd7ed558ccdull;
-    return (uint32_t)(h ^ h >> 29);
+    h = (h ^ h >> 32) * 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(h >> 32);
+}
+
+/* Length of the name s, or max + 1 when longer than max (>= 16), looking
+ * at no more than max + 1 bytes; inline: names are short, strnlen a call. */
+static inline size_t rvr_name_len(const char *s, size_t max)
+{
+    for (size_t i = 0; i < 16; i++)
+        if (s[i] == '\0')
+            return i;
+    size_t n = 16 + strnlen(s + 16, max - 15);
+    return n > max ? max + 1 : n;
+}
+
+/* Copies n bytes (n <= 16) between buffers that may overlap, inline: every
+ * load happens before the first store. */
+static inline void rvr_copy_short(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+        unsigned char a = s[0], b = s[n >> 1], c = s[n - 1];
+        d[0] = a;
+        d[n >> 1] = b;
+        d[n - 1] = c;
+    }
 }
 
 #endif

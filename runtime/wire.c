@@ -91,7 +91,10 @@ static uint8_t *put_span(uint8_t *q, unsigned field, const void *p, size_t n)
 {
     *q++ = (uint8_t)(field << 3 | 2);
     q = rvr_enc_varint(q, n);
-    memcpy(q, p, n);
+    if (n <= 16)
+        rvr_copy_short(q, p, n);   /* tags: short, and memcpy is a call */
+    else
+        memcpy(q, p, n);
     return q + n;
 }
 
@@ -125,7 +128,10 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
         q = rvr_enc_varint(q, rvr_enc_ld(e->keylen) + rvr_enc_ld(vs));
         *q++ = T_KEY;
         q = rvr_enc_varint(q, e->keylen);
-        memcpy(q, e->key, e->keylen);
+        if (e->keylen <= 16)
+            rvr_copy_short(q, e->key, e->keylen);
+        else
+            memcpy(q, e->key, e->keylen);
         q += e->keylen;
         *q++ = T_VALUE;
         q = rvr_enc_varint(q, vs);

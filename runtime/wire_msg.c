@@ -38,6 +38,10 @@ typedef struct rd {
 /* A varint: at most 10 bytes, the 10th holding only the 64th bit. */
 static inline bool rd_varint(rd *r, uint64_t *v)
 {
+    if (r->p < r->end && *r->p < 0x80) {   /* one byte: most lengths */
+        *v = *r->p++;
+        return true;
+    }
     uint64_t x = 0;
     for (unsigned shift = 0; shift < 64 && r->p < r->end; shift += 7) {
         uint8_t b = *r->p++;
@@ -94,9 +98,14 @@ static inline bool rd_fixed64(rd *r, uint64_t *v)
 {
     if (r->end - r->p < 8)
         return false;
-    uint64_t x = 0;
+    uint64_t x;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&x, r->p, 8);   /* little-endian on the wire, as here */
+#else
+    x = 0;
     for (int i = 7; i >= 0; i--)
-        x = x << 8 | r->p[i];   /* little-endian on the wire */
+        x = x << 8 | r->p[i];
+#endif
     r->p += 8;
     *v = x;
     return true;

@@ -81,6 +81,41 @@ static void test_new_and_tags(void)
     rvr_packet_free(NULL);
 }
 
+/* Tags and names of every short length (the inline copies, lengths and
+ * hashes have separate paths for 1-3, 4-7, 8-16 and longer): each is stored
+ * whole, a tag set from inside itself is copied before it is overwritten,
+ * and a change of any one byte changes the hash. */
+static void test_short_names(void)
+{
+    char s[48];
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            s[i] = (char)('a' + i % 26);
+        s[n] = '\0';
+        rvr_packet *p = rvr_packet_new(s);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        CU_ASSERT_STRING_EQUAL(rvr_packet_tag(p), s);
+        CU_ASSERT_EQUAL(p->tag_len, n);
+        CU_ASSERT_EQUAL(rvr_packet_set_i64(p, s, (int64_t)n), RVR_OK);
+        int64_t v = 0;
+        CU_ASSERT_EQUAL(rvr_packet_get_i64(p, s, &v), RVR_OK);
+        CU_ASSERT_EQUAL(v, (int64_t)n);
+        if (n > 1) {
+            CU_ASSERT_EQUAL(rvr_packet_set_tag(p, rvr_packet_tag(p) + 1), RVR_OK);
+            CU_ASSERT_STRING_EQUAL(rvr_packet_tag(p), s + 1);
+            CU_ASSERT_EQUAL(p->tag_hash, rvr_hash_bytes(s + 1, n - 1));
+        }
+        uint32_t h = rvr_hash_bytes(s, n);
+        for (size_t i = 0; i < n; i++) {
+            s[i] ^= 0x20;
+            CU_ASSERT_NOT_EQUAL(rvr_hash_bytes(s, n), h);
+            CU_ASSERT_EQUAL(rvr_packet_get_i64(p, s, &v), RVR_ENOATTR);
+            s[i] ^= 0x20;
+        }
+        rvr_packet_free(p);
+    }
+}
+
 /* ---- setters and getters ---------------------------------------------------------- */
 
 static void test_every_type(void)
@@ -597,6 +632,7 @@ static CU_TestInfo packet_tests[] = {
     { "iteration order and replacement", test_iteration_and_replace },
     { "copy and equality", test_copy },
     { "names", test_names },
+    { "tags and names of every short length", test_short_names },
     { "NULL arguments", test_null_arguments },
     CU_TEST_INFO_NULL
 };
