@@ -4,16 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mailbox_index.h"
 #include "match_impl.h"
 #include "packet_impl.h"
-
-/* One tag's (or one source's) packets, oldest first. */
-struct mb_group {
-    mb_group *hnext;
-    uint32_t hash, n, keylen;
-    rvr_packet *head, *tail;
-    unsigned char key[];
-};
 
 enum { BY_ARRIVAL, BY_TAG, BY_SRC };
 
@@ -38,9 +31,6 @@ enum { BY_ARRIVAL, BY_TAG, BY_SRC };
 #define SPIN_POLL_EVERY 4u
 #define POLL_NS 50000000u
 #define POLL_SLICE_MS 5
-/* Empty groups are kept for reuse (a ping-pong recreates its group on every
- * message) until they outnumber this many. */
-#define MAX_EMPTY_GROUPS 64u
 
 static rvr_packet **link_next(rvr_packet *p, int by)
 {
@@ -50,96 +40,6 @@ static rvr_packet **link_next(rvr_packet *p, int by)
 static rvr_packet **link_prev(rvr_packet *p, int by)
 {
     return by == BY_TAG ? &p->tprev : by == BY_SRC ? &p->sprev : &p->prev;
-}
-
-/* ---- index of groups ------------------------------------------------------ */
-
-static void index_fini(mb_index *ix)
-{
-    for (uint32_t i = 0; i < ix->nslots; i++) {
-        mb_group *g = ix->slots[i];
-        while (g != NULL) {
-            mb_group *nx = g->hnext;
-            free(g);
-            g = nx;
-        }
-    }
-    free(ix->slots);
-    memset(ix, 0, sizeof *ix);
-}
-
-static mb_group *index_find(const mb_index *ix, const void *key, uint32_t len, uint32_t hash)
-{
-    if (ix->nslots == 0)
-        return NULL;
-    for (mb_group *g = ix->slots[hash & (ix->nslots - 1)]; g != NULL; g = g->hnext)
-        if (g->hash == hash && g->keylen == len && rvr_key_eq(g->key, key, len))
-            return g;
-    return NULL;
-}
-
-static bool index_grow(mb_index *ix)
-{
-    uint32_t n = ix->nslots ? ix->nslots * 2 : 16;
-    mb_group **slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return false;
-    for (uint32_t i = 0; i < ix->nslots; i++) {
-        mb_group *g = ix->slots[i];
-        while (g != NULL) {
-            mb_group *nx = g->hnext;
-            g->hnext = slots[g->hash & (n - 1)];
-            slots[g->hash & (n - 1)] = g;
-            g = nx;
-        }
-    }
-    free(ix->slots);
-    ix->slots = slots;
-    ix->nslots = n;
-    return true;
-}
-
-static mb_group *index_get(mb_index *ix, const void *key, uint32_t len, uint32_t hash)
-{
-    mb_group *g = index_find(ix, key, len, hash);
-    if (g != NULL) {
-        if (g->n == 0)
-            ix->nempty--;
-        return g;
-    }
-    if (ix->ngroups >= ix->nslots && !index_grow(ix))
-        return NULL;
-    g = calloc(1, sizeof *g + len);
-    if (g == NULL)
-        return NULL;
-    g->hash = hash;
-    g->keylen = len;
-    memcpy(g->key, key, len);
-    g->hnext = ix->slots[hash & (ix->nslots - 1)];
-    ix->slots[hash & (ix->nslots - 1)] = g;
-    ix->ngroups++;
-    return g;
-}
-
-/* Frees every empty group once too many have piled up (many distinct tags). */
-static void index_sweep(mb_index *ix)
-{
-    if (ix->nempty <= MAX_EMPTY_GROUPS)
-        return;
-    for (uint32_t i = 0; i < ix->nslots; i++) {
-        mb_group **pp = &ix->slots[i];
-        while (*pp != NULL) {
-            mb_group *g = *pp;
-            if (g->n == 0) {
-                *pp = g->hnext;
-                free(g);
-                ix->ngroups--;
-            } else {
-                pp = &g->hnext;
-            }
-        }
-    }
-    ix->nempty = 0;
 }
 
 /* ---- lists ---------------------------------------------------------------- */
@@ -173,7 +73,7 @@ static void group_remove(mb_index *ix, mb_group *g, rvr_packet *p, int by)
     list_unlink(&g->head, &g->tail, p, by);
     if (--g->n == 0) {
         ix->nempty++;
-        index_sweep(ix);
+        rvr_mb_index_sweep(ix);
     }
 }
 
@@ -226,8 +126,8 @@ void rvr_mailbox_fini(rvr_mailbox *mb)
 {
     free_chain(mb->head);
     free_chain(mb->in_head);
-    index_fini(&mb->tags);
-    index_fini(&mb->srcs);
+    rvr_mb_index_fini(&mb->tags);
+    rvr_mb_index_fini(&mb->srcs);
     rvr_cond_destroy(&mb->cond);
     rvr_mutex_destroy(&mb->lock);
 }
@@ -264,8 +164,8 @@ static void sort_in(rvr_mailbox *mb)
 static bool index_pending(rvr_mailbox *mb)
 {
     for (rvr_packet *p = mb->unindexed; p != NULL; p = p->next) {
-        mb_group *tg = index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
-        mb_group *sg = tg ? index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8))
+        mb_group *tg = rvr_mb_index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
+        mb_group *sg = tg ? rvr_mb_index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8))
                           : NULL;
         if (sg == NULL) {
             if (tg != NULL && tg->n == 0)
@@ -385,10 +285,10 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
     int by = BY_ARRIVAL;
     if (m != NULL && (m->has_tag || m->has_src)) {
         mb_group *tg = NULL, *sg = NULL;
-        if (m->has_tag && (tg = index_find(&mb->tags, m->tag, m->tag_len, m->tag_hash)) == NULL)
+        if (m->has_tag && (tg = rvr_mb_index_find(&mb->tags, m->tag, m->tag_len, m->tag_hash)) == NULL)
             return NULL;
         if (m->has_src &&
-            (sg = index_find(&mb->srcs, m->src.bytes, 16, rvr_hash_bytes(m->src.bytes, 8))) == NULL)
+            (sg = rvr_mb_index_find(&mb->srcs, m->src.bytes, 16, rvr_hash_bytes(m->src.bytes, 8))) == NULL)
             return NULL;
         mb_group *g = tg != NULL && (sg == NULL || tg->n <= sg->n) ? tg : sg;
         head = g->head;
