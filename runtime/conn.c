@@ -19,6 +19,7 @@
 #define RBUF_DEFAULT (256u * 1024u)
 #define RBUF_KEEP (4u * 1024u * 1024u)   /* larger buffers shrink back after use */
 #define RBUF_MOVE 4096u                  /* a rest this short moves to the front at once */
+#define RBUF_HEAD 4096u                  /* the first read after a large value */
 #define READS_PER_EVENT 16               /* then other connections get a turn */
 
 conn *rvr_conn_new(rvr_net *net, int fd, bool initiated)
@@ -362,6 +363,14 @@ void rvr_conn_read(rvr_net *net, conn *c)
         /* A large frame is read up to its end only, so nothing is moved after it. */
         size_t room = c->rcap - c->rlen;
         size_t want = need > RBUF_DEFAULT / 4 && need < room ? need : room;
+        if (c->after_big) {
+            /* Large values come in a row: read the next frame's head
+             * alone, so that its value goes straight into a buffer of its
+             * own instead of being read here and copied there. */
+            c->after_big = false;
+            if (c->rlen == c->rpos && want > RBUF_HEAD)
+                want = RBUF_HEAD;
+        }
         ssize_t n = rvr_sock_read(c->fd, c->rbuf + c->rlen, want);
         if (n == 0) {
             if (c->state != C_READY)   /* nothing at all: a peer that gave up, not a fault */

@@ -55,6 +55,7 @@ void rvr_conn_on_big_msg(rvr_net *net, conn *c)
     dispatch_msg(net, c, &h, pkt);
     rvr_conn_deliver(net, c);
     c->rlen = c->rpos = 0;
+    c->after_big = true;
 }
 
 /* pkt (to the local dst) cannot be delivered (st): its sender is told. */

@@ -92,6 +92,7 @@ struct conn {
     uint8_t *big;               /* a large MSG's last value, read straight into its own */
     size_t big_len, big_have;   /* buffer (rbuf holds the frame up to it: big_off bytes */
     size_t big_off;             /* of payload); NULL: none (conn.c) */
+    bool after_big;             /* the last frame was large: read the next one's head alone */
     rvr_uuid last_src;          /* last src learned into naming */
     rvr_sdesc_table schemas;    /* descriptions received (net->io_lock) */
     uint64_t *described;        /* fingerprints described to the peer on this */
