@@ -29,6 +29,7 @@
  * no lock and calls no allocator. */
 
 #define POOL_FRAME_CAP 16384
+#define SMALL_FRAME 2048   /* packets up to this are encoded on the stack (rvr_peer_send_packet) */
 #define POOL_MAX 64
 
 static RVR_TLS frame *pool_head;
@@ -527,6 +528,37 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
                                 size_t limit, bool wait)
 {
+    /* Small: encoded here in one pass, outside the lock, then copied into
+     * the queue's unwritten tail (or a pooled frame), so the lock is held
+     * for a copy, not for an encoding. */
+    uint8_t small[SMALL_FRAME], *fp;
+    size_t n = rvr_wire_put_packet_small(small, sizeof small, dst, p, &fp);
+    if (n > 0) {
+        if (n - RVR_WIRE_HDR_LEN > limit)
+            return RVR_ELIMIT;
+        rvr_mutex_lock(&pe->q_lock);
+        if (wait)
+            wait_room_locked(net, pe);
+        frame *t = pe->qtail;
+        if (appendable(pe, t) && t->buf.cap - t->buf.len >= n) {
+            memcpy(t->buf.data + t->buf.len, fp, n);
+            t->buf.len += n;
+            pe->qbytes += n;
+            appended_locked(net, pe, NULL);
+            rvr_packet_free(p);
+            return RVR_OK;
+        }
+        rvr_mutex_unlock(&pe->q_lock);
+        frame *f = rvr_frame_new(n);
+        if (f == NULL)
+            return RVR_ENOMEM;
+        memcpy(f->buf.data, fp, n);
+        f->buf.len = n;
+        f->is_msg = true;
+        enqueue(net, pe, f, wait);
+        rvr_packet_free(p);
+        return RVR_OK;
+    }
     rvr_wire_sized sz;
     rvr_wire_packet_sizes(dst, p, &sz);
     size_t size = sz.frame;

@@ -107,9 +107,6 @@ bool rvr_wire_msg_tail(const uint8_t *p, size_t have, size_t total, size_t min, 
 rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, size_t tail_len,
                                  const rvr_wire_limits *lim, rvr_wire_msg *hdr, rvr_packet **out);
 
-/* Decodes a MSG payload.  *out gets a new packet (src, tag, attributes) the
- * caller owns; hdr gets src, dst, schema and the body (pointing into p).
- * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
 /* The frame size of p as a MSG to dst (header included) and its attribute
  * section's, so that rvr_wire_put_packet_sized need not walk p again. */
 typedef struct rvr_wire_sized {
@@ -119,6 +116,16 @@ void rvr_wire_packet_sizes(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_si
 rvr_status rvr_wire_put_packet_sized(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p,
                                      const rvr_wire_sized *sz);
 
+/* The send path of small packets: encodes p as a MSG to dst inside
+ * buf[0..cap) in one pass and returns the frame's length (header
+ * included), *frame pointing at its start; the same bytes as
+ * rvr_wire_put_packet.  0 when it does not fit (use the sized path). */
+size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
+                                 const rvr_packet *p, uint8_t **frame);
+
+/* Decodes a MSG payload.  *out gets a new packet (src, tag, attributes) the
+ * caller owns; hdr gets src, dst, schema and the body (pointing into p).
+ * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
 rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
                             rvr_wire_msg *hdr, rvr_packet **out);
 /* Only src, dst and tag (tag points into p); no allocation. */

@@ -71,6 +71,50 @@ static void test_roundtrip(void) { roundtrip(0); }
 /* nanopb's pb_size_t is 16 bits here: 6 MiB must still go through. */
 static void test_roundtrip_6mib(void) { roundtrip(6u << 20); }
 
+/* The one-pass encoder of the small-send path writes exactly the bytes of
+ * the general one, for every kind of value, no attributes, long tags and
+ * keys, and sizes around its buffer's end; what does not fit is left to
+ * the general path (0), never cut short. */
+static void test_small_encoder(void)
+{
+    rvr_uuid dst = rvr_uuid_generate();
+    char name[RVR_MAX_NAME + 1];
+    memset(name, 'k', RVR_MAX_NAME);
+    name[RVR_MAX_NAME] = '\0';
+    rvr_packet *ps[5];
+    ps[0] = sample(0);
+    ps[1] = rvr_packet_new("empty");
+    ps[2] = rvr_packet_new(name);   /* a 255-byte tag */
+    rvr_packet_set_str(ps[2], name, "a 255-byte key");
+    ps[3] = rvr_packet_new("m");
+    rvr_packet_set_bytes(ps[3], "data", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 64);
+    ps[4] = rvr_packet_new("many");
+    for (int i = 0; i < 40; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        rvr_packet_set_i64(ps[4], k, (int64_t)i << (i % 60));
+    }
+    uint8_t buf[4096], *f;
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+        ps[i]->src = rvr_uuid_generate();
+        rvr_buf b = { 0 };
+        CU_ASSERT_EQUAL_FATAL(rvr_wire_put_packet(&b, &dst, ps[i]), RVR_OK);
+        size_t n = rvr_wire_put_packet_small(buf, sizeof buf, &dst, ps[i], &f);
+        CU_ASSERT_EQUAL(n, b.len);
+        CU_ASSERT(n == b.len && memcmp(f, b.data, n) == 0);
+        CU_ASSERT(f >= buf && f + n <= buf + sizeof buf);
+        /* Every buffer size near the frame's: it fits exactly when the
+         * frame and the envelope's room do, else 0. */
+        for (size_t cap = n > 64 ? n - 64 : 1; cap < n + 320 && cap <= sizeof buf; cap++) {
+            size_t k = rvr_wire_put_packet_small(buf, cap, &dst, ps[i], &f);
+            CU_ASSERT(k == 0 || (k == n && f >= buf && f + k <= buf + cap &&
+                                 memcmp(f, b.data, n) == 0));
+        }
+        rvr_buf_free(&b);
+        rvr_packet_free(ps[i]);
+    }
+}
+
 static void test_typed_fields(void)
 {
     uint8_t body[3] = { 8, 150, 1 };
@@ -245,6 +289,7 @@ static void test_addr(void)
 static const CU_TestInfo tests[] = {
     { "envelope round trip, exact size", test_roundtrip },
     { "envelope with a 6 MiB bytes attribute", test_roundtrip_6mib },
+    { "one-pass encoder of small packets: the same bytes", test_small_encoder },
     { "schema, typed body and attributes", test_typed_fields },
     { "truncated and corrupted envelopes", test_malformed },
     { "attribute limit", test_limits },
