@@ -350,7 +350,7 @@ static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_valu
             return RVR_ELIMIT;
     }
     uint32_t hash = rvr_hash_bytes(key, keylen);
-    int64_t pos = map_find_pos(m, key, keylen, hash);
+    int64_t pos = m->len > 0 ? map_find_pos(m, key, keylen, hash) : -1;
     if (pos >= 0) {
         /* Replace in place: the key keeps its position. */
         rvr_map_entry *e = &m->entries[pos];

@@ -103,16 +103,32 @@ static inline uint8_t *rvr_enc_varint(uint8_t *q, uint64_t v)
     return q;
 }
 
-/* Equality of short keys (names, tags, 16-byte UUIDs), inline: a call to
- * memcmp per lookup cost more than the rest of the lookup. */
+/* Equality of short keys (names, tags, 16-byte UUIDs), inline and a word
+ * at a time: a call to memcmp per lookup cost more than the rest of the
+ * lookup. */
 static inline bool rvr_key_eq(const void *av, const void *bv, size_t len)
 {
     const unsigned char *a = (const unsigned char *)av, *b = (const unsigned char *)bv;
-    if (len == 16) {
-        uint64_t x[2], y[2];
-        memcpy(x, a, 16);
-        memcpy(y, b, 16);
-        return x[0] == y[0] && x[1] == y[1];
+    uint64_t x, y;
+    if (len >= 8) {
+        /* Word by word, the last word overlapping the one before. */
+        for (size_t i = 0; i + 8 < len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, b + len - 8, 8);
+        return x == y;
+    }
+    if (len >= 4) {
+        uint32_t p, q, p2, q2;
+        memcpy(&p, a, 4);
+        memcpy(&q, b, 4);
+        memcpy(&p2, a + len - 4, 4);
+        memcpy(&q2, b + len - 4, 4);
+        return p == q && p2 == q2;
     }
     for (size_t i = 0; i < len; i++)
         if (a[i] != b[i])

@@ -152,6 +152,18 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
     *attrs_len = 0;
     bool have_src = false, have_dst = false;
     rd r = { p, p + n };
+    if (n >= 39 && p[0] == (E_SRC << 3 | WT_STRING) && p[1] == 16 &&
+        p[18] == (E_DST << 3 | WT_STRING) && p[19] == 16 && p[36] == (E_TAG << 3 | WT_STRING) &&
+        p[37] < 0x80 && (size_t)p[37] <= n - 38) {
+        /* The order and sizes every River sender writes: src, dst and a
+         * short tag at fixed places; the general loop reads the rest. */
+        memcpy(h->src.bytes, p + 2, 16);
+        memcpy(h->dst.bytes, p + 20, 16);
+        h->tag = (const char *)p + 38;
+        h->tag_len = p[37];
+        have_src = have_dst = true;
+        r.p = p + 38 + p[37];
+    }
     while (r.p < r.end) {
         uint32_t field;
         unsigned wt;
@@ -345,6 +357,65 @@ static rvr_status decode_entry(const uint8_t *e, size_t n, rvr_map *m)
     return st;
 }
 
+#define NOT_CANONICAL ((rvr_status)1)
+
+/* decode_entry for the layout River's encoders write: the key, then one
+ * value of a flat kind, nothing else.  The result decode_entry would give,
+ * or NOT_CANONICAL for any other entry, valid or not (decode_entry then
+ * reads it, so errors are always reported the same way). */
+static rvr_status decode_entry_fast(const uint8_t *e, size_t n, rvr_map *m)
+{
+    rd r = { e, e + n };
+    const uint8_t *kp, *vp, *sp;
+    size_t kn, vn, sn;
+    if (n < 4 || *r.p++ != (1 << 3 | WT_STRING) || !rd_span(&r, &kp, &kn) || kn == 0 ||
+        kn > RVR_MAX_NAME || r.p == r.end || *r.p++ != (2 << 3 | WT_STRING) ||
+        !rd_span(&r, &vp, &vn) || r.p != r.end || vn < 2 || has_nul(kp, kn))
+        return NOT_CANONICAL;
+    const char *key = (const char *)kp;
+    rd v = { vp + 1, vp + vn };
+    uint64_t x;
+    rvr_value val;
+    switch (vp[0]) {
+    case F_STRING << 3 | WT_STRING:
+    case F_BYTES << 3 | WT_STRING: {
+        bool str = vp[0] == (F_STRING << 3 | WT_STRING);
+        if (!rd_span(&v, &sp, &sn) || v.p != v.end || sn > RVR_MAX_VALUE_SIZE ||
+            (str && has_nul(sp, sn)))
+            return NOT_CANONICAL;
+        return rvr_map_put_blob_n(m, key, kn, str ? RVR_T_STRING : RVR_T_BYTES, sp, sn);
+    }
+    case F_BOOL << 3 | WT_VARINT:
+    case F_INT << 3 | WT_VARINT:
+    case F_UINT << 3 | WT_VARINT:
+        if (!rd_varint(&v, &x) || v.p != v.end)
+            return NOT_CANONICAL;
+        val = vp[0] == (F_BOOL << 3) ? rvr_value_bool(x != 0)
+            : vp[0] == (F_UINT << 3) ? rvr_value_u64(x)
+                                     : rvr_value_i64((int64_t)(x >> 1) ^ -(int64_t)(x & 1));
+        break;
+    case F_DOUBLE << 3 | WT_64BIT: {
+        double d;
+        if (!rd_fixed64(&v, &x) || v.p != v.end)
+            return NOT_CANONICAL;
+        memcpy(&d, &x, sizeof d);
+        val = rvr_value_f64(d);
+        break;
+    }
+    case F_UUID << 3 | WT_STRING: {
+        rvr_uuid u;
+        if (!rd_span(&v, &sp, &sn) || v.p != v.end || sn != 16)
+            return NOT_CANONICAL;
+        memcpy(u.bytes, sp, 16);
+        val = rvr_value_uuid(&u);
+        break;
+    }
+    default:
+        return NOT_CANONICAL;   /* lists, maps, anything unusual */
+    }
+    return rvr_map_put_n(m, key, kn, &val, RVR_MAX_DEPTH);
+}
+
 /* The entries of an attribute map (Map message a[0..n)) into m. */
 static rvr_status decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
 {
@@ -363,7 +434,9 @@ static rvr_status decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
         size_t en;
         if (!rd_span(&r, &ep, &en))
             return RVR_EPROTO;
-        rvr_status st = decode_entry(ep, en, m);
+        rvr_status st = decode_entry_fast(ep, en, m);
+        if (st == NOT_CANONICAL)
+            st = decode_entry(ep, en, m);
         if (st != RVR_OK)
             return st;
     }

@@ -114,6 +114,19 @@ static void test_short_names(void)
         }
         rvr_packet_free(p);
     }
+    /* Key comparison, every length, a difference at every place (hashes
+     * rarely let two different keys reach it, so it is tested here). */
+    char x[48], y[48];
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = y[i] = (char)('0' + i);
+        CU_ASSERT_TRUE(rvr_key_eq(x, y, n));
+        for (size_t i = 0; i < n; i++) {
+            y[i] ^= 1;
+            CU_ASSERT_FALSE(rvr_key_eq(x, y, n));
+            y[i] ^= 1;
+        }
+    }
 }
 
 /* ---- setters and getters ---------------------------------------------------------- */
