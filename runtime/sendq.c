@@ -8,7 +8,9 @@
  * appended without writing: small MSG frames are copied into the queue's
  * unwritten tail frame, and the peer is "armed".  The batch goes out with
  * the first of: the queue reaching cfg.batch_bytes (that sender writes it),
- * the I/O thread cfg.flush_ns after the batch began, or a VR about to wait
+ * the I/O thread cfg.flush_ns after the batch began (later, up to
+ * FLUSH_DEFERRALS times, while the sender still appends: it writes its own
+ * stream, from the core where the frames are warm), or a VR about to wait
  * for the sockets in rvr_recv (rvr_net_poll).  The I/O thread is woken
  * (eventfd) only when it is not already watching armed peers, so a steady
  * stream costs the sender no system call but its own writes, and the I/O
@@ -23,92 +25,10 @@
 #include "packet_impl.h"
 #include "transport_impl.h"
 
-/* ---- frame pool ------------------------------------------------------------
- * Small frames are recycled through a per-thread cache: a VR that sends
- * usually writes (and so frees) its own frames, so the common path takes
- * no lock and calls no allocator. */
-
-#define POOL_FRAME_CAP 16384
+/* A batch whose sender is still appending when its flush is due waits up
+ * to this many more cfg.flush_ns for the sender to fill and write it. */
+#define FLUSH_DEFERRALS 3
 #define SMALL_FRAME 2048   /* packets up to this are encoded on the stack (rvr_peer_send_packet) */
-#define POOL_MAX 64
-
-static RVR_TLS frame *pool_head;
-static RVR_TLS int pool_n;
-static RVR_TLS bool pool_registered;
-static pthread_key_t pool_key;
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-
-static void frame_destroy(frame *f)
-{
-    free(f->buf.data);
-    free(f);
-}
-
-static void pool_release(void *unused)
-{
-    (void)unused;
-    while (pool_head != NULL) {
-        frame *f = pool_head;
-        pool_head = f->next;
-        frame_destroy(f);
-    }
-    pool_n = 0;
-}
-
-static void pool_init(void)
-{
-    pthread_key_create(&pool_key, pool_release);
-}
-
-frame *rvr_frame_new(size_t cap)
-{
-    frame *f = pool_head;
-    if (cap <= POOL_FRAME_CAP && f != NULL) {
-        pool_head = f->next;
-        pool_n--;
-    } else {
-        if ((f = malloc(sizeof *f)) == NULL)
-            return NULL;
-        size_t c = cap <= POOL_FRAME_CAP ? POOL_FRAME_CAP : cap;
-        if ((f->buf.data = malloc(c)) == NULL) {
-            free(f);
-            return NULL;
-        }
-        f->buf.cap = c;
-    }
-    f->next = NULL;
-    f->buf.len = 0;
-    f->off = 0;
-    f->extbytes = 0;
-    f->hold = NULL;
-    f->next_ext = 0;
-    f->is_msg = false;
-    f->schema = NULL;
-    return f;
-}
-
-void rvr_frame_free(frame *f)
-{
-    if (f == NULL)
-        return;
-    if (f->hold != NULL) {
-        rvr_packet_free(f->hold);
-        f->hold = NULL;
-    }
-    if (f->buf.cap != POOL_FRAME_CAP || pool_n >= POOL_MAX) {
-        frame_destroy(f);
-        return;
-    }
-    if (!pool_registered) {
-        /* First use on this thread: arrange for the cache to be freed at exit. */
-        pool_registered = true;
-        pthread_once(&pool_once, pool_init);
-        pthread_setspecific(pool_key, (void *)1);
-    }
-    f->next = pool_head;
-    pool_head = f;
-    pool_n++;
-}
 
 /* ---- writing --------------------------------------------------------------- */
 
@@ -364,6 +284,15 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
         rvr_mutex_lock(&p->q_lock);
         if (p->armed) {
             uint64_t due = p->armed_ns + net->cfg.flush_ns;
+            if (!all && due <= now && p->appends != p->appends_seen &&
+                p->deferrals < FLUSH_DEFERRALS) {
+                /* Still appending: its batch fills soon and it writes it
+                 * itself, from its own core, where the frames are warm. */
+                p->appends_seen = p->appends;
+                p->deferrals++;
+                p->armed_ns = now;
+                due = now + net->cfg.flush_ns;
+            }
             if ((all || due <= now) && n < 64)
                 todo[n++] = p;
             else if (next == 0 || due < next)
@@ -409,6 +338,7 @@ static bool appendable(const peer *p, const frame *t)
  * writes (see the top of this file); releases q_lock, then frees spare. */
 static void appended_locked(rvr_net *net, peer *p, frame *spare)
 {
+    p->appends++;
     if (p->wconn == NULL) {
         bool wake = false;
         if (p->out == NULL && !p->need_connect) {
@@ -441,6 +371,8 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
             if ((coalesce = now - last < net->cfg.coalesce_ns)) {
                 p->armed = true;   /* flushed by the I/O thread, or by rvr_net_poll */
                 p->armed_ns = now;
+                p->appends_seen = p->appends;
+                p->deferrals = 0;
             }
         }
     }
@@ -566,7 +498,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         return RVR_ELIMIT;
     frame *f;
     rvr_status st;
-    if (size <= POOL_FRAME_CAP / 4) {
+    if (size <= RVR_FRAME_POOL_CAP / 4) {
         /* Small: encoded straight into the queue's unwritten tail, if any. */
         rvr_mutex_lock(&pe->q_lock);
         if (wait)

@@ -27,8 +27,9 @@
  *     Back-to-back sends are coalesced: appended without writing, the
  *     peer `armed`, and written by the first of the batch size, the I/O
  *     thread cfg.flush_ns later (told through wakefd once, then it keeps
- *     watching while peers are armed) or a VR about to wait
- *     (rvr_net_flush; see sendq.c).  No lock is held across a syscall.
+ *     watching while peers are armed; up to three times more while the
+ *     sender still appends) or a VR about to wait (rvr_net_flush; see
+ *     sendq.c).  No lock is held across a syscall.
  *   - A writer holds a reference on the connection, so the fd cannot be
  *     closed (and its number reused) under it; the I/O thread only
  *     shutdown()s a failed socket and the last reference closes it.
@@ -137,7 +138,10 @@ struct peer {
     bool bounce_later;
     char bounce_why[160];
     bool armed;                 /* coalesced frames wait: flush soon (sendq.c) */
-    uint64_t armed_ns;          /* since when */
+    uint64_t armed_ns;          /* since when (or the last deferral) */
+    uint64_t appends;           /* frames appended so far: is the sender still at it? */
+    uint64_t appends_seen;      /* appends when the flush timer last looked */
+    unsigned deferrals;         /* times the flush timer let a streaming sender go on */
     bool need_connect;          /* the I/O thread should connect */
     int dup_refusals;           /* DUPLICATE answers in a row */
     uint64_t retry_at;          /* ns: connect again then (after DUPLICATE) */
@@ -264,14 +268,19 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
 /* Sends the preamble (and the initiator's HELLO) once connected. */
 void rvr_conn_start(rvr_net *net, conn *c);
 
+/* frame.c */
+#define RVR_FRAME_POOL_CAP 16384   /* bytes of a pooled frame */
+/* An empty frame with room for cap bytes (pooled when it fits), NULL on
+ * ENOMEM; rvr_frame_free frees its held packet and recycles it. */
+frame *rvr_frame_new(size_t cap);
+void rvr_frame_free(frame *f);
+
 /* sendq.c */
 /* Writes the queues of the armed peers (coalesced frames): every one when
  * `all` (a VR about to wait for the sockets), else those armed for
  * cfg.flush_ns (the I/O thread, every round).  Returns when the earliest
  * peer left armed is due (ns), 0 when none is. */
 uint64_t rvr_net_flush(rvr_net *net, bool all);
-frame *rvr_frame_new(size_t cap);
-void rvr_frame_free(frame *f);
 /* Encodes p as a MSG to dst and queues it to peer (taking p on RVR_OK);
  * RVR_ELIMIT when the frame's payload exceeds `limit`.  `wait`: waits for
  * queue room first (back-pressure, cfg.max_queue) like any VR's send;

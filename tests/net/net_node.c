@@ -3,11 +3,13 @@
  *
  *   echo            replies "echo.reply" with the same attributes
  *   ping            replies "pong"
- *   burst  to n tag [size] [from]
+ *   burst  to n tag [size] [then_ms] [from]
  *                   sends n packets {seq=i, and a bytes "pad" of size bytes}
- *                   tagged `tag` to `to`, then "burst.done" {sent, status}
- *                   to the asker; with `from`, then does what "expect"
- *                   does (with no other command taken in between)
+ *                   tagged `tag` to `to`, then (with then_ms) computes for
+ *                   then_ms milliseconds, calling nothing of River, then
+ *                   says "burst.done" {sent, status} to the asker; with
+ *                   `from`, then does what "expect" does (with no other
+ *                   command taken in between)
  *   expect from n [delay_us] [announce]
  *                   (with announce, first says "expect.start" to the asker)
  *                   receives n "seq" packets from each VR in the list `from`
@@ -86,6 +88,10 @@ static void do_burst(rvr_vr *self, const rvr_packet *cmd)
             rvr_packet_free(p);
     }
     free(pad);
+    uint64_t then_ms = 0;
+    rvr_packet_get_u64(cmd, "then_ms", &then_ms);
+    if (then_ms > 0)
+        usleep((useconds_t)(then_ms * 1000));   /* "computing": no send, no receive */
     rvr_packet *r = rvr_packet_new("burst.done");
     rvr_packet_set_u64(r, "sent", st == RVR_OK ? i : i - 1);
     rvr_packet_set_i64(r, "status", st);

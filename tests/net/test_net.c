@@ -1,6 +1,7 @@
 /* test_net — VRs in different VM processes on loopback: dynamic messages
- * both ways, 100,000 messages with FIFO per pair, selective receive across
- * VMs, undeliverable notices, simultaneous connects, kill -9 of a VM mid-run.
+ * both ways, 100,000 messages with FIFO per pair, the end of a stream sent
+ * while its sender computes, selective receive across VMs, undeliverable
+ * notices, simultaneous connects, kill -9 of a VM mid-run.
  *
  * The test program is a VM itself (vmtest); it starts three net_node VMs
  * that know it as their --peer and finds the other nodes through WHOIS. */
@@ -100,6 +101,34 @@ static void test_fifo_100k(void)
     CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
     CU_ASSERT(node_done_ok(SELF, &nodes[2].vr, "burst.done", n, NULL));
     CU_ASSERT(node_done_ok(SELF, &nodes[1].vr, "expect.done", 2 * n, NULL));
+}
+
+/* n1 streams 3,000 messages here (coalesced into batches), then computes
+ * for 4 s without calling River: the last batch must not wait for it.  The
+ * I/O thread writes it within a few RIVER_FLUSH_US (100 us) of the last
+ * send; 3 s is the margin of a loaded machine, not a measurement. */
+static void test_stream_then_compute(void)
+{
+    CU_ASSERT_FATAL(started);
+    const uint64_t n = 3000;
+    rvr_uuid me = *rvr_self(SELF);
+    rvr_packet *b = node_cmd("burst", &me, n);
+    rvr_packet_set_u64(b, "then_ms", 4000);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, b), RVR_OK);
+    rvr_match *m = rvr_match_new();
+    rvr_match_tag(m, "seq");
+    rvr_match_src(m, &nodes[0].vr);
+    uint64_t got = 0;
+    for (rvr_packet *p; got < n && rvr_recv(SELF, m, 3000, &p) == RVR_OK; got++) {
+        uint64_t seq = UINT64_MAX;
+        rvr_packet_get_u64(p, "seq", &seq);
+        rvr_packet_free(p);
+        if (seq != got)
+            break;
+    }
+    rvr_match_free(m);
+    CU_ASSERT_EQUAL(got, n);
+    CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
 }
 
 /* Both ways at once between this VM and n1: 20,000 each. */
@@ -282,6 +311,7 @@ static const CU_TestInfo tests[] = {
     { "every value type there and back (5 MiB bytes)", test_echo_types },
     { "100,000 messages node to node, FIFO per pair", test_fifo_100k },
     { "both directions at once", test_both_ways },
+    { "a stream's last batch leaves while its sender computes", test_stream_then_compute },
     { "selective receive across VMs", test_selective },
     { "undeliverable: ENOTFOUND or a notice", test_undeliverable },
     { "simultaneous connects lose nothing", test_simultaneous_connect },
