@@ -164,7 +164,7 @@ static void sort_in(rvr_mailbox *mb)
 static bool index_pending(rvr_mailbox *mb)
 {
     for (rvr_packet *p = mb->unindexed; p != NULL; p = p->next) {
-        mb_group *tg = rvr_mb_index_get(&mb->tags, p->tag, p->tag_len, p->tag_hash);
+        mb_group *tg = rvr_mb_index_get(&mb->tags, p->tag, p->tag_len, rvr_hash_bytes(p->tag, p->tag_len));
         mb_group *sg = tg ? rvr_mb_index_get(&mb->srcs, p->src.bytes, 16, rvr_hash_bytes(p->src.bytes, 8))
                           : NULL;
         if (sg == NULL) {

@@ -274,6 +274,14 @@ const rvr_value *rvr_map_get(const rvr_map *m, const char *key)
     size_t n = rvr_name_len(key, RVR_MAX_NAME);
     if (n > RVR_MAX_NAME)
         return NULL;
+    if (m->index == NULL && m->len <= 4) {
+        /* A few entries: comparing lengths and bytes costs less than the
+         * hash would. */
+        for (uint32_t i = 0; i < m->len; i++)
+            if (m->entries[i].keylen == n && rvr_key_eq(m->entries[i].key, key, n))
+                return &m->entries[i].val;
+        return NULL;
+    }
     return rvr_map_find(m, key, n, rvr_hash_bytes(key, n));
 }
 

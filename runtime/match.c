@@ -181,8 +181,7 @@ bool rvr_match_test(const rvr_match *m, const rvr_packet *p)
         return true;
     if (p == NULL || m->err != RVR_OK)
         return false;
-    if (m->has_tag && (p->tag_hash != m->tag_hash || p->tag_len != m->tag_len ||
-                       memcmp(p->tag, m->tag, m->tag_len) != 0))
+    if (m->has_tag && (p->tag_len != m->tag_len || !rvr_key_eq(p->tag, m->tag, m->tag_len)))
         return false;
     if (m->has_src && !rvr_uuid_eq(&p->src, &m->src))
         return false;

@@ -57,7 +57,6 @@ static rvr_status tag_store(rvr_packet *p, const char *tag, size_t n)
         free(old);
     p->tag = buf;
     p->tag_len = (uint32_t)n;
-    p->tag_hash = rvr_hash_bytes(buf, n);
     return RVR_OK;
 }
 
@@ -159,8 +158,7 @@ bool rvr_packet_equal(const rvr_packet *a, const rvr_packet *b)
         return false;
     if (rvr_packet_materialize(a) != RVR_OK || rvr_packet_materialize(b) != RVR_OK)
         return false;
-    return a->tag_len == b->tag_len && a->tag_hash == b->tag_hash &&
-           memcmp(a->tag, b->tag, a->tag_len) == 0 &&
+    return a->tag_len == b->tag_len && rvr_key_eq(a->tag, b->tag, a->tag_len) &&
            rvr_uuid_eq(&a->src, &b->src) &&
            rvr_map_equal(&a->attrs, &b->attrs);
 }

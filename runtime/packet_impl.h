@@ -17,7 +17,6 @@ struct rvr_packet {
     rvr_uuid src;
     char *tag;
     uint32_t tag_len;
-    uint32_t tag_hash;                 /* rvr_hash_bytes(tag, tag_len) */
     uint32_t wire_len;                 /* received: its frame's size (flow control); else 0 */
     rvr_map attrs;
 
