@@ -107,6 +107,26 @@ static uint8_t *put_uuid(uint8_t *q, unsigned field, const rvr_uuid *u)
     return q + 16;
 }
 
+/* An Entry's key and the head of its value field, whose Value message
+ * takes vs bytes (written next by the caller); returns the end.  Inline:
+ * the small-packet path runs it once per attribute of every message. */
+static inline __attribute__((always_inline)) uint8_t *put_entry_head(uint8_t *q,
+                                                                     const rvr_map_entry *e,
+                                                                     size_t vs)
+{
+    *q++ = T_ENTRY;
+    q = rvr_enc_varint(q, rvr_enc_ld(e->keylen) + rvr_enc_ld(vs));
+    *q++ = T_KEY;
+    q = rvr_enc_varint(q, e->keylen);
+    if (e->keylen <= 16)
+        rvr_copy_short(q, e->key, e->keylen);   /* names: short, and memcpy is a call */
+    else
+        memcpy(q, e->key, e->keylen);
+    q += e->keylen;
+    *q++ = T_VALUE;
+    return rvr_enc_varint(q, vs);
+}
+
 /* The entries of an attribute map, as codec.c's rvr_map_encode writes them;
  * large string/bytes data out of line when ext != NULL. */
 static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_wire_ext *ext,
@@ -123,18 +143,7 @@ static rvr_status put_attrs(rvr_buf *out, const rvr_map *m, size_t min_ext, rvr_
         rvr_status st = rvr_buf_reserve(out, 4 * 11 + 2 + e->keylen + (out_of_line ? 0 : vs));
         if (st != RVR_OK)
             return st;
-        uint8_t *q = out->data + out->len;
-        *q++ = T_ENTRY;
-        q = rvr_enc_varint(q, rvr_enc_ld(e->keylen) + rvr_enc_ld(vs));
-        *q++ = T_KEY;
-        q = rvr_enc_varint(q, e->keylen);
-        if (e->keylen <= 16)
-            rvr_copy_short(q, e->key, e->keylen);
-        else
-            memcpy(q, e->key, e->keylen);
-        q += e->keylen;
-        *q++ = T_VALUE;
-        q = rvr_enc_varint(q, vs);
+        uint8_t *q = put_entry_head(out->data + out->len, e, vs);
         if (out_of_line) {
             *q++ = str ? T_STR : T_BYTES;
             q = rvr_enc_varint(q, n);
@@ -280,17 +289,7 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
         size_t inner = rvr_enc_ld(e->keylen) + rvr_enc_ld(vs);
         if (inner + 1 + 5 > (size_t)(end - q))
             return 0;   /* not small */
-        *q++ = T_ENTRY;
-        q = rvr_enc_varint(q, inner);
-        *q++ = T_KEY;
-        q = rvr_enc_varint(q, e->keylen);
-        if (e->keylen <= 16)
-            rvr_copy_short(q, e->key, e->keylen);
-        else
-            memcpy(q, e->key, e->keylen);
-        q += e->keylen;
-        *q++ = T_VALUE;
-        q = rvr_enc_varint(q, vs);
+        q = put_entry_head(q, e, vs);
         uint8_t *v = q;
         q = rvr_value_enc_put(q, &e->val);
         if ((size_t)(q - v) != vs)
