@@ -439,24 +439,26 @@ static void row(const char *what, const double *river, const double *base, int n
     printf("\n");
 }
 
-/* Median CPU per one-way message, each side, user and system, beside the
- * batched raw TCP's: where a message's cost goes. */
-static void cpu_rows(cpu_use river[][2], cpu_use tcp[][2], int n, bool base)
+/* Median CPU per message (`what`, in `unit`: ns times `scale`), each side,
+ * user and system, beside raw TCP's (`tcp_name`): where a message's cost
+ * goes. */
+static void cpu_rows(const char *what, const char *unit, double scale, const char *tcp_name,
+                     cpu_use river[][2], cpu_use tcp[][2], int n, bool base)
 {
     static const char *const side[2] = { "sender", "receiver" };
     for (int k = 0; k < 2; k++) {
         double ru[MAXREPS], rs[MAXREPS], tu[MAXREPS], ts[MAXREPS];
         for (int i = 0; i < n; i++) {
-            ru[i] = river[i][k].user_ns;
-            rs[i] = river[i][k].sys_ns;
-            tu[i] = tcp[i][k].user_ns;
-            ts[i] = tcp[i][k].sys_ns;
+            ru[i] = river[i][k].user_ns * scale;
+            rs[i] = river[i][k].sys_ns * scale;
+            tu[i] = tcp[i][k].user_ns * scale;
+            ts[i] = tcp[i][k].sys_ns * scale;
         }
-        printf("    CPU per msg, %-8s river %4.0f ns (user %4.0f, system %4.0f)", side[k],
-               median(ru, n) + median(rs, n), median(ru, n), median(rs, n));
+        printf("    CPU %s, %-8s river %4.0f %s (user %4.0f, system %4.0f)", what, side[k],
+               median(ru, n) + median(rs, n), unit, median(ru, n), median(rs, n));
         if (base)
-            printf("   batched tcp %4.0f ns (user %3.0f, system %4.0f)",
-                   median(tu, n) + median(ts, n), median(tu, n), median(ts, n));
+            printf("   %s %4.0f %s (user %3.0f, system %4.0f)", tcp_name,
+                   median(tu, n) + median(ts, n), unit, median(tu, n), median(ts, n));
         printf("\n");
     }
 }
@@ -479,6 +481,8 @@ static int client(rvr_vr *self, const bench_args *a)
     double rtt[MAXREPS], b_rtt[MAXREPS], b_srtt[MAXREPS], ow[MAXREPS], b_ow[MAXREPS],
         b_owb[MAXREPS], bw[MAXREPS], bwg[MAXREPS], b_bw[MAXREPS];
     cpu_use c_ow[MAXREPS][2] = { { { 0, 0 } } }, c_owb[MAXREPS][2] = { { { 0, 0 } } };
+    cpu_use c_bw[MAXREPS][2] = { { { 0, 0 } } }, c_bwg[MAXREPS][2] = { { { 0, 0 } } },
+            c_bwt[MAXREPS][2] = { { { 0, 0 } } };
     for (int i = 0; i < reps; i++) {
         /* River and raw TCP alternately, the order swapped every repetition. */
         bool river_first = i % 2 == 0;
@@ -502,13 +506,13 @@ static int client(rvr_vr *self, const bench_args *a)
         }
         if (do_bw) {
             if (river_first) {
-                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, NULL);
-                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, NULL);
+                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, c_bw[i]);
+                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, c_bwg[i]);
             }
-            b_bw[i] = base ? tcp_oneway((long)a->mib, true, 1, NULL) : 1;
+            b_bw[i] = base ? tcp_oneway((long)a->mib, true, 1, c_bwt[i]) : 1;
             if (!river_first) {
-                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, NULL);
-                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, NULL);
+                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, c_bwg[i]);
+                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, c_bw[i]);
             }
             ok &= bw[i] > 0 && bwg[i] > 0 && b_bw[i] > 0;
         }
@@ -525,11 +529,13 @@ static int client(rvr_vr *self, const bench_args *a)
     if (do_ow) {
         row("64 B one-way", ow, b_ow, reps, 1e-3, "kmsg/s", false, 0.5);
         row("  vs batched TCP", ow, b_owb, reps, 1e-3, "kmsg/s", false, 0.5);
-        cpu_rows(c_ow, c_owb, reps, base);
+        cpu_rows("per msg", "ns", 1, "batched tcp", c_ow, c_owb, reps, base);
     }
     if (do_bw) {
         row("1 MiB bandwidth", bw, b_bw, reps, 1.0 / (1 << 20), "MiB/s", false, 0.8);
+        cpu_rows("per MiB", "us", 1e-3, "tcp", c_bw, c_bwt, reps, base);
         row("  given, not copied", bwg, b_bw, reps, 1.0 / (1 << 20), "MiB/s", false, 0.8);
+        cpu_rows("per MiB", "us", 1e-3, "tcp", c_bwg, c_bwt, reps, base);
     }
     return ok ? 0 : 1;
 }
