@@ -18,7 +18,11 @@
  * Each figure is measured --reps times, River and raw TCP alternately (so
  * load changes hit both), with warm-up; the medians and their ratio are
  * printed, with the load average before and after.  Targets: round trip
- * <= 1.25x, one-way >= 0.5x, bandwidth >= 0.8x.
+ * <= 1.25x, one-way >= 0.5x, bandwidth >= 0.8x.  Under the one-way and
+ * bandwidth rows, the CPU time (user and system, getrusage) that each
+ * message or MiB cost the sending and the receiving process, River's and
+ * raw TCP's: steadier than throughput on a noisy machine, and it shows
+ * which side and which part (ours or the kernel's) a message costs.
  *
  *   bench_net [--rounds=N] [--messages=N] [--mib=N] [--reps=N] [--only=rtt|oneway|bw]
  *
