@@ -13,7 +13,9 @@
  * buffer and takes the frames out of it one by one.  The raw round trip
  * blocks in recv (the same as a parked River receiver; also shown with
  * busy-polling reads); the raw one-way figure is given with one write per
- * message and with batched writes (64 frames per write).
+ * message and with batched writes (64 frames per write).  The raw 1 MiB
+ * sender resends one untouched buffer; it is also shown writing fresh data
+ * into it before each send, which is what River's copying send does.
  *
  * Each figure is measured --reps times, River and raw TCP alternately (so
  * load changes hit both), with warm-up; the medians and their ratio are
@@ -228,9 +230,11 @@ static double tcp_rtt(long rounds, bool spin)
 }
 
 /* Messages (or bytes, for big) per second: one write per message, or
- * `batch` frames per write.  With `cpu`, the CPU each message cost the
+ * `batch` frames per write; `fresh`: the sender writes each message's data
+ * before sending it, as a producer of new data would (else it sends the
+ * same untouched buffer again).  With `cpu`, the CPU each message cost the
  * sender (cpu[0]) and the receiver (cpu[1]). */
-static double tcp_oneway(long count, bool big, int batch, cpu_use *cpu)
+static double tcp_oneway(long count, bool big, int batch, bool fresh, cpu_use *cpu)
 {
     pid_t pid;
     int fd = tcp_start(SINK, count, &pid);
@@ -248,6 +252,8 @@ static double tcp_oneway(long count, bool big, int batch, cpu_use *cpu)
         cpu_use c0 = cpu_now();
         for (long i = 0; i < count; i += batch) {
             long k = count - i < batch ? count - i : batch;
+            for (long j = 0; fresh && j < k; j++)
+                memset(buf + (size_t)j * (HDR + size) + HDR, (int)(i + j), size);
             if (!write_full(fd, buf, (size_t)k * (HDR + size)))
                 return -1;
         }
@@ -483,7 +489,7 @@ static int client(rvr_vr *self, const bench_args *a)
         return 1;
     }
     double rtt[MAXREPS], b_rtt[MAXREPS], b_srtt[MAXREPS], ow[MAXREPS], b_ow[MAXREPS],
-        b_owb[MAXREPS], bw[MAXREPS], bwg[MAXREPS], b_bw[MAXREPS];
+        b_owb[MAXREPS], bw[MAXREPS], bwg[MAXREPS], b_bw[MAXREPS], b_bwf[MAXREPS];
     cpu_use c_ow[MAXREPS][2] = { { { 0, 0 } } }, c_owb[MAXREPS][2] = { { { 0, 0 } } };
     cpu_use c_bw[MAXREPS][2] = { { { 0, 0 } } }, c_bwg[MAXREPS][2] = { { { 0, 0 } } },
             c_bwt[MAXREPS][2] = { { { 0, 0 } } };
@@ -502,8 +508,8 @@ static int client(rvr_vr *self, const bench_args *a)
         if (do_ow) {
             if (river_first)
                 ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false, c_ow[i]);
-            b_ow[i] = base ? tcp_oneway((long)a->messages, false, 1, NULL) : 1;
-            b_owb[i] = base ? tcp_oneway((long)a->messages, false, BATCH, c_owb[i]) : 1;
+            b_ow[i] = base ? tcp_oneway((long)a->messages, false, 1, false, NULL) : 1;
+            b_owb[i] = base ? tcp_oneway((long)a->messages, false, BATCH, false, c_owb[i]) : 1;
             if (!river_first)
                 ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false, c_ow[i]);
             ok &= ow[i] > 0 && b_ow[i] > 0 && b_owb[i] > 0;
@@ -513,12 +519,13 @@ static int client(rvr_vr *self, const bench_args *a)
                 bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, c_bw[i]);
                 bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, c_bwg[i]);
             }
-            b_bw[i] = base ? tcp_oneway((long)a->mib, true, 1, c_bwt[i]) : 1;
+            b_bw[i] = base ? tcp_oneway((long)a->mib, true, 1, false, c_bwt[i]) : 1;
+            b_bwf[i] = base ? tcp_oneway((long)a->mib, true, 1, true, NULL) : 1;
             if (!river_first) {
                 bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, c_bwg[i]);
                 bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, c_bw[i]);
             }
-            ok &= bw[i] > 0 && bwg[i] > 0 && b_bw[i] > 0;
+            ok &= bw[i] > 0 && bwg[i] > 0 && b_bw[i] > 0 && b_bwf[i] > 0;
         }
     }
     send_p(self, &srv, rvr_packet_new("quit"));
@@ -538,6 +545,7 @@ static int client(rvr_vr *self, const bench_args *a)
     if (do_bw) {
         row("1 MiB bandwidth", bw, b_bw, reps, 1.0 / (1 << 20), "MiB/s", false, 0.8);
         cpu_rows("per MiB", "us", 1e-3, "tcp", c_bw, c_bwt, reps, base);
+        row("  vs tcp, fresh data", bw, b_bwf, reps, 1.0 / (1 << 20), "MiB/s", false, 0.8);
         row("  given, not copied", bwg, b_bw, reps, 1.0 / (1 << 20), "MiB/s", false, 0.8);
         cpu_rows("per MiB", "us", 1e-3, "tcp", c_bwg, c_bwt, reps, base);
     }
