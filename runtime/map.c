@@ -390,10 +390,7 @@ static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_valu
     char *k = store_take(m, keylen + 1);
     if (k == NULL && (k = malloc(keylen + 1)) == NULL)
         return RVR_ENOMEM;
-    if (keylen <= 16)
-        rvr_copy_short(k, key, keylen);
-    else
-        memcpy(k, key, keylen);
+    rvr_copy_short(k, key, keylen);
     k[keylen] = '\0';
 
     rvr_map_entry *e = &m->entries[m->len];

@@ -48,10 +48,7 @@ static rvr_status tag_store(rvr_packet *p, const char *tag, size_t n)
         if (buf == NULL)
             return RVR_ENOMEM;
     }
-    if (n <= 16)
-        rvr_copy_short(buf, tag, n);
-    else
-        memmove(buf, tag, n);
+    rvr_copy_short(buf, tag, n);   /* may overlap: `tag` may be inside p's tag */
     buf[n] = '\0';
     if (old != NULL && old != tag_inline(p) && old != buf)
         free(old);

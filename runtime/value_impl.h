@@ -178,13 +178,16 @@ static inline size_t rvr_name_len(const char *s, size_t max)
     return n > max ? max + 1 : n;
 }
 
-/* Copies n bytes (n <= 16) between buffers that may overlap, inline: every
- * load happens before the first store. */
+/* Copies n bytes between buffers that may overlap (memmove), inline up to
+ * 16 bytes (names and tags), where every load happens before the first
+ * store: a call to memmove cost more than such a copy. */
 static inline void rvr_copy_short(void *dst, const void *src, size_t n)
 {
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
-    if (n >= 8) {
+    if (n > 16) {
+        memmove(d, s, n);
+    } else if (n >= 8) {
         uint64_t a, b;
         memcpy(&a, s, 8);
         memcpy(&b, s + n - 8, 8);

@@ -91,10 +91,7 @@ static uint8_t *put_span(uint8_t *q, unsigned field, const void *p, size_t n)
 {
     *q++ = (uint8_t)(field << 3 | 2);
     q = rvr_enc_varint(q, n);
-    if (n <= 16)
-        rvr_copy_short(q, p, n);   /* tags: short, and memcpy is a call */
-    else
-        memcpy(q, p, n);
+    rvr_copy_short(q, p, n);
     return q + n;
 }
 
@@ -118,10 +115,7 @@ static inline __attribute__((always_inline)) uint8_t *put_entry_head(uint8_t *q,
     q = rvr_enc_varint(q, rvr_enc_ld(e->keylen) + rvr_enc_ld(vs));
     *q++ = T_KEY;
     q = rvr_enc_varint(q, e->keylen);
-    if (e->keylen <= 16)
-        rvr_copy_short(q, e->key, e->keylen);   /* names: short, and memcpy is a call */
-    else
-        memcpy(q, e->key, e->keylen);
+    rvr_copy_short(q, e->key, e->keylen);
     q += e->keylen;
     *q++ = T_VALUE;
     return rvr_enc_varint(q, vs);
