@@ -28,7 +28,9 @@
 /* A batch whose sender is still appending when its flush is due waits up
  * to this many more cfg.flush_ns for the sender to fill and write it. */
 #define FLUSH_DEFERRALS 3
-#define SMALL_FRAME 2048   /* packets up to this are encoded on the stack (rvr_peer_send_packet) */
+/* Packets up to this are encoded on the stack and appended to the queue's
+ * tail frame (rvr_peer_send_packet): a quarter of a pooled frame. */
+#define SMALL_FRAME (RVR_FRAME_POOL_CAP / 4)
 
 /* ---- writing --------------------------------------------------------------- */
 
@@ -498,26 +500,6 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         return RVR_ELIMIT;
     frame *f;
     rvr_status st;
-    if (size <= RVR_FRAME_POOL_CAP / 4) {
-        /* Small: encoded straight into the queue's unwritten tail, if any. */
-        rvr_mutex_lock(&pe->q_lock);
-        if (wait)
-            wait_room_locked(net, pe);
-        frame *t = pe->qtail;
-        if (appendable(pe, t) && t->buf.cap - t->buf.len >= size) {
-            size_t before = t->buf.len;
-            if ((st = rvr_wire_put_packet_sized(&t->buf, dst, p, &sz)) != RVR_OK) {
-                t->buf.len = before;
-                rvr_mutex_unlock(&pe->q_lock);
-                return st;
-            }
-            pe->qbytes += t->buf.len - before;
-            appended_locked(net, pe, NULL);
-            rvr_packet_free(p);
-            return RVR_OK;
-        }
-        rvr_mutex_unlock(&pe->q_lock);
-    }
     if (size >= 2 * RVR_FRAME_EXT_MIN) {
         /* Large values go to writev from the packet itself: no copy. */
         if ((f = rvr_frame_new(4096)) == NULL)
