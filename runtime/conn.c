@@ -76,6 +76,16 @@ void rvr_conn_unref(conn *c)
 
 /* ---- failure ------------------------------------------------------------- */
 
+bool rvr_conn_send_now(rvr_net *net, conn *c, const rvr_buf *b, const char *what)
+{
+    ssize_t w = rvr_sock_write(c->fd, b->data, b->len);
+    if (w == (ssize_t)b->len)
+        return true;
+    rvr_conn_fail(net, c, RVR_LOG_INFO, "cannot write %s: %s", what,
+                  w < 0 ? strerror(errno) : "short write");
+    return false;
+}
+
 void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ...)
 {
     if (c->state == C_CLOSED)

@@ -17,20 +17,10 @@ struct conn_auth {
 
 static const char *const hint = "(--secret-file FILE or RIVER_SECRET_FILE)";
 
-static bool send_frame(rvr_net *net, conn *c, const rvr_buf *b)
-{
-    ssize_t w = rvr_sock_write(c->fd, b->data, b->len);
-    if (w == (ssize_t)b->len)
-        return true;
-    rvr_conn_fail(net, c, RVR_LOG_INFO, "cannot write the authentication: %s",
-                  w < 0 ? strerror(errno) : "short write");
-    return false;
-}
-
 static bool send_auth(rvr_net *net, conn *c, const rvr_wire_auth *a)
 {
     rvr_buf b = { 0 };
-    bool ok = rvr_wire_put_auth(&b, a) == RVR_OK && send_frame(net, c, &b);
+    bool ok = rvr_wire_put_auth(&b, a) == RVR_OK && rvr_conn_send_now(net, c, &b, "the authentication");
     rvr_buf_free(&b);
     return ok;
 }

@@ -1,7 +1,6 @@
 /* conn_hello.c — the handshake of a connection (see conn.c): the
  * preamble and HELLO each side writes, the choice between simultaneous
  * connections of one VM pair, and attaching the winner to its peer. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,17 +15,6 @@ static void fill_hello(rvr_net *net, rvr_wire_hello *h)
     h->vm_id = net->vm->id;
     snprintf(h->listen_addr, sizeof h->listen_addr, "%s", net->addr_text);
     h->max_frame = net->lim.max_frame;
-}
-
-static bool send_now(rvr_net *net, conn *c, const rvr_buf *b)
-{
-    ssize_t w = rvr_sock_write(c->fd, b->data, b->len);
-    if (w == (ssize_t)b->len)
-        return true;
-    /* A few dozen bytes on a fresh socket: anything else means it is broken. */
-    rvr_conn_fail(net, c, RVR_LOG_INFO, "cannot write the handshake: %s",
-                  w < 0 ? strerror(errno) : "short write");
-    return false;
 }
 
 void rvr_conn_start(rvr_net *net, conn *c)
@@ -48,7 +36,7 @@ void rvr_conn_start(rvr_net *net, conn *c)
     if (st != RVR_OK)
         rvr_conn_fail(net, c, RVR_LOG_WARN, "cannot build the handshake: %s", rvr_strerror(st));
     else
-        send_now(net, c, &b);
+        rvr_conn_send_now(net, c, &b, "the handshake");
     rvr_buf_free(&b);
 }
 
@@ -134,7 +122,7 @@ static void hello_as_acceptor(rvr_net *net, conn *c, const rvr_wire_hello *h)
     }
     rvr_buf out = { 0 };
     rvr_status st = rvr_wire_put_hello(&out, &r);
-    bool sent = st == RVR_OK && send_now(net, c, &out);
+    bool sent = st == RVR_OK && rvr_conn_send_now(net, c, &out, "the handshake");
     rvr_buf_free(&out);
     if (!sent) {
         rvr_conn_fail(net, c, RVR_LOG_WARN, "cannot answer HELLO");

@@ -265,6 +265,10 @@ void rvr_conn_read(rvr_net *net, conn *c);
 /* Closes c and tells its peer; reason is logged at `lvl`. */
 void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Writes a handshake frame (b, a few dozen bytes on a fresh socket) at
+ * once; false, with c failed, when it does not all go: the socket is
+ * broken.  `what` names the frame in the log. */
+bool rvr_conn_send_now(rvr_net *net, conn *c, const rvr_buf *b, const char *what);
 /* Sends the preamble (and the initiator's HELLO) once connected. */
 void rvr_conn_start(rvr_net *net, conn *c);
 
