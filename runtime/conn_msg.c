@@ -14,7 +14,7 @@
 #include "packet_impl.h"
 #include "transport_impl.h"
 
-static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt);
+static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *h, rvr_packet *pkt);
 static void flow_resume(void *ctx);
 static void watch_reads(rvr_net *net, conn *c, bool on);
 
@@ -154,7 +154,7 @@ void rvr_conn_flow_check(rvr_net *net)
 /* Queues pkt for the local VR dst (batched, see struct conn). */
 static void deliver(rvr_net *net, conn *c, const rvr_uuid *dst, rvr_packet *pkt)
 {
-    if (c->dvr == NULL || !rvr_uuid_eq(&c->dvr_id, dst)) {
+    if (c->dvr == NULL || !rvr_uuid_same(&c->dvr_id, dst)) {
         rvr_conn_deliver(net, c);
         if (c->dvr != NULL)
             rvr_vr_unref(c->dvr);
@@ -169,32 +169,31 @@ static void deliver(rvr_net *net, conn *c, const rvr_uuid *dst, rvr_packet *pkt)
         rvr_conn_deliver(net, c);
 }
 
-static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *hp, rvr_packet *pkt)
+static void dispatch_msg(rvr_net *net, conn *c, const rvr_wire_msg *h, rvr_packet *pkt)
 {
-    rvr_wire_msg h = *hp;
     rvr_status st;
     peer *p = c->peer;
-    if (!rvr_uuid_eq(&h.src, &c->last_src)) {
-        rvr_naming_learn(net->naming, &h.src, &p->id);
-        c->last_src = h.src;
+    if (!rvr_uuid_same(&h->src, &c->last_src)) {
+        rvr_naming_learn(net->naming, &h->src, &p->id);
+        c->last_src = h->src;
     }
-    if (rvr_uuid_eq(&h.dst, &net->vm->id) && h.schema == 0 && h.body_len == 0) {
+    if (h->schema == 0 && h->body_len == 0 && rvr_uuid_same(&h->dst, &net->vm->id)) {
         rvr_conn_deliver(net, c);
         rvr_ctl_incoming(net, &p->id, pkt);   /* to the VM itself: its control plane */
         return;
     }
-    if (h.schema != 0 || h.body_len > 0) {
-        st = rvr_typed_from_wire(pkt, h.schema, h.body, h.body_len,
-                                 rvr_sdesc_table_find(&c->schemas, h.schema), &net->lim);
+    if (h->schema != 0 || h->body_len > 0) {
+        st = rvr_typed_from_wire(pkt, h->schema, h->body, h->body_len,
+                                 rvr_sdesc_table_find(&c->schemas, h->schema), &net->lim);
         if (st != RVR_OK) {
             rvr_packet_free(pkt);
             rvr_conn_fail(net, c, RVR_LOG_WARN, "bad typed message %.*s (schema %016llx): %s",
-                          (int)h.tag_len, h.tag, (unsigned long long)h.schema,
+                          (int)h->tag_len, h->tag, (unsigned long long)h->schema,
                           st == RVR_ENOTFOUND ? "its schema was never described (SCHEMA frame)"
                           : st == RVR_ELIMIT ? "over a limit (depth, array bound, attributes)"
                           : st == RVR_ENOMEM ? "out of memory" : "malformed body");
             return;
         }
     }
-    deliver(net, c, &h.dst, pkt);
+    deliver(net, c, &h->dst, pkt);
 }

@@ -307,7 +307,7 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
             p = pv;
     }
     for (; p != NULL; p = *link_next(p, by))
-        if (rvr_match_test(m, p))
+        if (m == NULL || rvr_match_test(m, p))
             return p;
     return NULL;
 }
@@ -380,7 +380,7 @@ rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms,
                             rvr_packet **out)
 {
     rvr_status st = take(mb, m, timeout_ms, peek, out);
-    if (st == RVR_OK && !peek)
+    if (st == RVR_OK && !peek && (*out)->body != NULL)
         rvr_packet_dynamize(*out);   /* a copy (peek) is dynamic already */
     return st;
 }

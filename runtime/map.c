@@ -10,6 +10,9 @@
  * the index is patched in place (backward-shift deletion, then renumbering)
  * rather than rebuilt.
  *
+ * Entry hashes are computed only while a map has an index (the index needs
+ * them; a small map compares lengths and bytes, cheaper than hashing).
+ *
  * A packet's attribute map has inline storage in the packet's own block
  * (rvr_map_init_inline): its first entries, and keys and short strings and
  * bytes bump-allocated after them, so that building or decoding a small
@@ -192,6 +195,9 @@ static rvr_status index_build(rvr_map *m, uint32_t cap)
     uint32_t *idx = calloc(cap, sizeof *idx);
     if (idx == NULL)
         return RVR_ENOMEM;
+    if (m->index == NULL)   /* the first index: hashes were not kept until now */
+        for (uint32_t i = 0; i < m->len; i++)
+            m->entries[i].hash = rvr_hash_bytes(m->entries[i].key, m->entries[i].keylen);
     free(m->index);
     m->index = idx;
     m->index_cap = cap;
@@ -235,10 +241,10 @@ static void index_delete_slot(rvr_map *m, uint32_t hole)
 
 /* ---- lookup ------------------------------------------------------------------ */
 
-static int64_t map_find_pos(const rvr_map *m, const char *key, size_t keylen,
-                            uint32_t hash)
+static int64_t map_find_pos(const rvr_map *m, const char *key, size_t keylen)
 {
     if (m->index != NULL) {
+        uint32_t hash = rvr_hash_bytes(key, keylen);
         uint32_t mask = m->index_cap - 1;
         for (uint32_t s = hash & mask; m->index[s] != 0; s = (s + 1) & mask) {
             const rvr_map_entry *e = &m->entries[m->index[s] - 1];
@@ -250,19 +256,17 @@ static int64_t map_find_pos(const rvr_map *m, const char *key, size_t keylen,
     }
     for (uint32_t i = 0; i < m->len; i++) {
         const rvr_map_entry *e = &m->entries[i];
-        if (e->hash == hash && e->keylen == keylen &&
-            rvr_key_eq(e->key, key, keylen))
+        if (e->keylen == keylen && rvr_key_eq(e->key, key, keylen))
             return i;
     }
     return -1;
 }
 
-const rvr_value *rvr_map_find(const rvr_map *m, const char *key, size_t keylen,
-                              uint32_t hash)
+const rvr_value *rvr_map_find(const rvr_map *m, const char *key, size_t keylen)
 {
     if (m == NULL || key == NULL)
         return NULL;
-    int64_t pos = map_find_pos(m, key, keylen, hash);
+    int64_t pos = map_find_pos(m, key, keylen);
     return pos >= 0 ? &m->entries[pos].val : NULL;
 }
 
@@ -274,15 +278,7 @@ const rvr_value *rvr_map_get(const rvr_map *m, const char *key)
     size_t n = rvr_name_len(key, RVR_MAX_NAME);
     if (n > RVR_MAX_NAME)
         return NULL;
-    if (m->index == NULL && m->len <= 4) {
-        /* A few entries: comparing lengths and bytes costs less than the
-         * hash would. */
-        for (uint32_t i = 0; i < m->len; i++)
-            if (m->entries[i].keylen == n && rvr_key_eq(m->entries[i].key, key, n))
-                return &m->entries[i].val;
-        return NULL;
-    }
-    return rvr_map_find(m, key, n, rvr_hash_bytes(key, n));
+    return rvr_map_find(m, key, n);
 }
 
 rvr_status rvr_map_at(const rvr_map *m, size_t i, const char **key,
@@ -342,38 +338,22 @@ static rvr_status map_reserve(rvr_map *m, uint32_t want)
  * string or bytes built here (valid, depth 0: no checks needed). */
 enum { PUT_BIG = 1, PUT_BLOB = 2 };
 
-/* key[0..keylen) is a valid name (1..RVR_MAX_NAME bytes, no NUL). */
-static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_value *v,
-                            unsigned max_depth, unsigned flags)
+/* The entry to store key's new value in (key[0..keylen) a valid name):
+ * its existing one, value cleared (*old: the depth it had), replaced in
+ * place so the key keeps its position; or a new last one holding a copy
+ * of the key (*old = -1).  The caller fills in val, big and the depth. */
+static rvr_status map_slot(rvr_map *m, const char *key, size_t keylen, rvr_map_entry **out,
+                           int *old)
 {
-    bool big = (flags & PUT_BIG) != 0;
-    rvr_status st;
-    unsigned d = 0;
-    if (!(flags & PUT_BLOB)) {
-        if ((st = rvr_value_check(v)) != RVR_OK)
-            return st;
-        if (v->type == RVR_T_MAP && v->as.map == m)
-            return RVR_EINVAL;  /* a map inside itself */
-        if ((d = rvr_value_depth(v)) > max_depth)
-            return RVR_ELIMIT;
-    }
-    uint32_t hash = rvr_hash_bytes(key, keylen);
-    int64_t pos = m->len > 0 ? map_find_pos(m, key, keylen, hash) : -1;
+    int64_t pos = m->len > 0 ? map_find_pos(m, key, keylen) : -1;
     if (pos >= 0) {
-        /* Replace in place: the key keeps its position. */
         rvr_map_entry *e = &m->entries[pos];
-        unsigned old = rvr_value_depth(&e->val);
+        *old = (int)rvr_value_depth(&e->val);
         val_clear(m, e);
-        e->val = *v;
-        e->big = big;
-        memset(v, 0, sizeof *v);
-        if (d >= m->depth)
-            m->depth = d;
-        else
-            map_depth_dropped(m, old);
+        *out = e;
         return RVR_OK;
     }
-
+    rvr_status st;
     if (m->len >= RVR_MAX_ATTRS)
         return RVR_ELIMIT;
     if ((st = map_reserve(m, m->len + 1)) != RVR_OK)
@@ -392,19 +372,51 @@ static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_valu
         return RVR_ENOMEM;
     rvr_copy_short(k, key, keylen);
     k[keylen] = '\0';
-
     rvr_map_entry *e = &m->entries[m->len];
     e->key = k;
     e->keylen = (uint16_t)keylen;
-    e->big = big;
-    e->hash = hash;
-    e->val = *v;
-    memset(v, 0, sizeof *v);
-    if (m->index != NULL)
+    if (m->index != NULL) {
+        e->hash = rvr_hash_bytes(k, keylen);
         index_insert(m, m->len);
+    }
     m->len++;
-    if (d > m->depth)
+    *old = -1;
+    *out = e;
+    return RVR_OK;
+}
+
+/* After a value of depth d went into an entry whose old value had depth
+ * old (-1: a new entry). */
+static void map_depth_after(rvr_map *m, unsigned d, int old)
+{
+    if (d >= m->depth)
         m->depth = d;
+    else if (old >= 0)
+        map_depth_dropped(m, (unsigned)old);
+}
+
+/* key[0..keylen) is a valid name (1..RVR_MAX_NAME bytes, no NUL). */
+static rvr_status map_put_n(rvr_map *m, const char *key, size_t keylen, rvr_value *v,
+                            unsigned max_depth, unsigned flags)
+{
+    rvr_status st;
+    unsigned d = 0;
+    if (!(flags & PUT_BLOB)) {
+        if ((st = rvr_value_check(v)) != RVR_OK)
+            return st;
+        if (v->type == RVR_T_MAP && v->as.map == m)
+            return RVR_EINVAL;  /* a map inside itself */
+        if ((d = rvr_value_depth(v)) > max_depth)
+            return RVR_ELIMIT;
+    }
+    rvr_map_entry *e;
+    int old;
+    if ((st = map_slot(m, key, keylen, &e, &old)) != RVR_OK)
+        return st;
+    e->val = *v;
+    e->big = (flags & PUT_BIG) != 0;
+    memset(v, 0, sizeof *v);
+    map_depth_after(m, d, old);
     return RVR_OK;
 }
 
@@ -492,10 +504,19 @@ rvr_status rvr_map_put_blob_n(rvr_map *m, const char *key, size_t keylen, rvr_ty
     if (len > 0)
         memcpy(buf, data, len);
     buf[len] = '\0';
-    rvr_value v = { .type = type };
-    v.as.bytes.ptr = (uint8_t *)buf;   /* str shares the layout */
-    v.as.bytes.len = len;
-    return map_put_n(m, key, keylen, &v, RVR_MAX_DEPTH, PUT_BLOB);
+    /* Filled field by field: a value built on the stack and copied in
+     * would be read back before its stores retire (a forwarding stall). */
+    rvr_map_entry *e;
+    int old;
+    rvr_status st = map_slot(m, key, keylen, &e, &old);
+    if (st != RVR_OK)
+        return st;
+    e->val.type = type;
+    e->val.as.bytes.ptr = (uint8_t *)buf;   /* str shares the layout */
+    e->val.as.bytes.len = len;
+    e->big = false;
+    map_depth_after(m, 0, old);
+    return RVR_OK;
 }
 
 rvr_status rvr_map_set(rvr_map *m, const char *key, rvr_value *v)
@@ -511,7 +532,7 @@ rvr_status rvr_map_remove(rvr_map *m, const char *key)
     size_t keylen = rvr_name_len(key, RVR_MAX_NAME);
     if (keylen > RVR_MAX_NAME)
         return RVR_ENOATTR;
-    int64_t found = map_find_pos(m, key, keylen, rvr_hash_bytes(key, keylen));
+    int64_t found = map_find_pos(m, key, keylen);
     if (found < 0)
         return RVR_ENOATTR;
     uint32_t pos = (uint32_t)found;
@@ -566,7 +587,6 @@ rvr_status rvr_map_copy_into(rvr_map *dst, const rvr_map *src)
         }
         d->keylen = s->keylen;
         d->big = false;
-        d->hash = s->hash;
         dst->len++;
     }
     dst->depth = src->depth;
@@ -601,7 +621,7 @@ bool rvr_map_equal(const rvr_map *a, const rvr_map *b)
      * equal sizes means the same set, whatever the order. */
     for (uint32_t i = 0; i < a->len; i++) {
         const rvr_map_entry *e = &a->entries[i];
-        const rvr_value *o = rvr_map_find(b, e->key, e->keylen, e->hash);
+        const rvr_value *o = rvr_map_find(b, e->key, e->keylen);
         if (o == NULL || !rvr_value_equal(&e->val, o))
             return false;
     }

@@ -183,7 +183,7 @@ bool rvr_match_test(const rvr_match *m, const rvr_packet *p)
         return false;
     if (m->has_tag && (p->tag_len != m->tag_len || !rvr_key_eq(p->tag, m->tag, m->tag_len)))
         return false;
-    if (m->has_src && !rvr_uuid_eq(&p->src, &m->src))
+    if (m->has_src && !rvr_uuid_same(&p->src, &m->src))
         return false;
     for (size_t i = 0; i < m->nconds; i++) {
         const match_cond *c = &m->conds[i];

@@ -399,7 +399,7 @@ void rvr_net_stop(rvr_net *net)
 
 bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst)
 {
-    return route != NULL && route->peer != NULL && rvr_uuid_eq(&route->dst, dst) &&
+    return route != NULL && route->peer != NULL && rvr_uuid_same(&route->dst, dst) &&
            route->gen == rvr_naming_gen(net->naming);
 }
 

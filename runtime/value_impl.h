@@ -10,7 +10,7 @@ typedef struct rvr_map_entry {
     char *key;
     uint16_t keylen;         /* <= RVR_MAX_NAME */
     bool big;                /* val's string/bytes buffer is from rvr_big_alloc (bigbuf.h) */
-    uint32_t hash;
+    uint32_t hash;           /* rvr_hash_bytes(key): kept only while the map has an index */
     rvr_value val;
 } rvr_map_entry;
 
@@ -63,10 +63,8 @@ rvr_status rvr_name_check(const char *name);
  * for a map that is itself a value. */
 rvr_status rvr_map_put(rvr_map *m, const char *key, rvr_value *v, unsigned max_depth);
 
-/* Lookup with a precomputed length and hash (rvr_hash_bytes(key, keylen)),
- * for callers that look the same name up in many maps (matching). */
-const rvr_value *rvr_map_find(const rvr_map *m, const char *key, size_t keylen,
-                              uint32_t hash);
+/* Lookup of a name whose length is known (key need not be NUL-terminated). */
+const rvr_value *rvr_map_find(const rvr_map *m, const char *key, size_t keylen);
 
 /* RVR_OK if *v may be stored in a container: a known type other than NONE,
  * non-NULL list/map/string pointers, sizes within RVR_MAX_VALUE_SIZE. */
@@ -101,6 +99,16 @@ static inline uint8_t *rvr_enc_varint(uint8_t *q, uint64_t v)
     }
     *q++ = (uint8_t)v;
     return q;
+}
+
+/* rvr_uuid_eq, inline, for the per-message paths (routing, dispatch,
+ * matching by source). */
+static inline bool rvr_uuid_same(const rvr_uuid *a, const rvr_uuid *b)
+{
+    uint64_t x[2], y[2];
+    memcpy(x, a->bytes, 16);
+    memcpy(y, b->bytes, 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 /* Equality of short keys (names, tags, 16-byte UUIDs), inline and a word

@@ -56,7 +56,7 @@ static rvr_vr *local_dst(rvr_vr *self, const rvr_uuid *dst)
 {
     for (unsigned i = 0; i < 2; i++) {
         rvr_vr *c = self->dst_cache[i];
-        if (c != NULL && rvr_uuid_eq(&c->id, dst)) {
+        if (c != NULL && rvr_uuid_same(&c->id, dst)) {
             atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
             return c;
         }

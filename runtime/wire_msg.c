@@ -586,7 +586,7 @@ rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, si
         return st;
     }
     tail[tail_len] = '\0';
-    bool fresh = rvr_map_find(&pkt->attrs, name, keylen, rvr_hash_bytes(name, keylen)) == NULL;
+    bool fresh = rvr_map_find(&pkt->attrs, name, keylen) == NULL;
     if (lim != NULL &&
         (pkt->attrs.len + fresh > lim->max_attrs || pkt->attrs.depth > lim->max_depth)) {
         rvr_packet_free(pkt);
