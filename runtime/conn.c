@@ -118,7 +118,7 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
         return;
     frame *bounced = NULL;
     bool bounce_all = false, wake = false;
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     if (p->wconn == c) {
         p->wconn = NULL;
         p->blocked = p->kick = false;
@@ -136,7 +136,7 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
         else if (p->wconn == NULL && p->qhead != NULL)
             bounce_all = true;               /* the VM cannot be reached */
     }
-    rvr_mutex_unlock(&p->q_lock);
+    rvr_spin_unlock(&p->q_lock);
     while (bounced != NULL) {
         frame *nx = bounced->next;
         if (bounced->is_msg)

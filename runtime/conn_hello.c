@@ -49,7 +49,7 @@ void rvr_conn_attach(rvr_net *net, conn *c, peer *p)
     snprintf(c->desc, sizeof c->desc, "VM %.8s at %s", rvr_uuid_str(&p->id, id),
              p->addr_text[0] ? p->addr_text : "?");
     frame *partial = NULL;
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     conn *old = p->wconn != c ? p->wconn : NULL;
     if (old != NULL)
         rvr_peer_drop_partial(p, &partial);   /* its rest must not start the new stream */
@@ -59,7 +59,7 @@ void rvr_conn_attach(rvr_net *net, conn *c, peer *p)
     p->blocked = p->kick = false;
     p->need_connect = false;
     p->dup_refusals = 0;
-    rvr_mutex_unlock(&p->q_lock);
+    rvr_spin_unlock(&p->q_lock);
     if (partial != NULL) {
         if (partial->is_msg)
             rvr_bounce_frame(net, partial->buf.data + RVR_WIRE_HDR_LEN,
@@ -74,7 +74,7 @@ void rvr_conn_attach(rvr_net *net, conn *c, peer *p)
         c->seed = -1;
     }
     rvr_net_peer_changed(net);
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     rvr_peer_drain_locked(net, p);   /* what waited for the connection */
 }
 
@@ -106,7 +106,7 @@ static void hello_as_acceptor(rvr_net *net, conn *c, const rvr_wire_hello *h)
          * connection by a dead one, and what we wrote on it would be
          * lost with it.  A connection the peer made (not ours) is
          * replaced: the peer gave it up. */
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         conn *mine = p->out != NULL ? p->out
                      : p->wconn != NULL && p->wconn->initiated ? p->wconn : NULL;
         if (mine != NULL) {
@@ -118,7 +118,7 @@ static void hello_as_acceptor(rvr_net *net, conn *c, const rvr_wire_hello *h)
                 ours = mine;
             }
         }
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
     }
     rvr_buf out = { 0 };
     rvr_status st = rvr_wire_put_hello(&out, &r);
@@ -152,10 +152,10 @@ static void hello_as_initiator(rvr_net *net, conn *c, const rvr_wire_hello *h)
     if (h->status == RVR_HELLO_DUPLICATE) {
         peer *p = rvr_peer_get(net, &h->vm_id, true);
         if (p != NULL) {
-            rvr_mutex_lock(&p->q_lock);
+            rvr_spin_lock(&p->q_lock);
             p->dup_refusals++;
             p->retry_at = rvr_now_ns() + (uint64_t)p->dup_refusals * 100000000u;
-            rvr_mutex_unlock(&p->q_lock);
+            rvr_spin_unlock(&p->q_lock);
             if (c->peer == NULL)
                 c->peer = p;
         }
@@ -179,11 +179,11 @@ static void hello_as_initiator(rvr_net *net, conn *c, const rvr_wire_hello *h)
     }
     if (c->peer == NULL) {
         /* Connected by address only (a seed): now it has a name. */
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         bool busy = p->wconn != NULL || p->out != NULL;
         if (!busy)
             p->out = c;
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         c->peer = p;
         if (busy) {
             /* Already connected: keep the older one. */

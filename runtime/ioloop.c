@@ -55,7 +55,7 @@ static void connect_due(rvr_net *net, uint64_t now, uint64_t *next)
     int n = 0;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL && n < 256; p = p->next) {
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         if (p->need_connect) {
             if (p->retry_at > now && p->wconn == NULL && p->out == NULL) {
                 if (*next == 0 || p->retry_at < *next)
@@ -64,7 +64,7 @@ static void connect_due(rvr_net *net, uint64_t now, uint64_t *next)
                 todo[n++] = p;
             }
         }
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
     }
     rvr_mutex_unlock(&net->lock);
     for (int i = 0; i < n; i++)
@@ -76,9 +76,9 @@ static bool all_written(rvr_net *net)
     bool done = true;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL && done; p = p->next) {
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         done = p->qhead == NULL || (p->wconn == NULL && p->out == NULL && !p->need_connect);
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
     }
     rvr_mutex_unlock(&net->lock);
     return done;

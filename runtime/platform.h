@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -98,6 +99,39 @@ static inline void rvr_cpu_relax(void)
 
 /* Offers the core to another runnable thread. */
 static inline void rvr_thread_yield(void) { sched_yield(); }
+
+/* A lock for sections of a few dozen instructions taken once per message
+ * (a peer's send queue).  Unlocking is a plain release store: a mutex's
+ * unlock is an atomic exchange, which waits for every store before it
+ * (the message just copied into the queue) to reach the cache, and that
+ * wait cost more than the rest of an append.  A waiter spins briefly,
+ * then yields its core, so a holder that lost its core gets it back.
+ * Never held across a system call or a wait. */
+typedef struct {
+    _Atomic int held;
+} rvr_spin;
+
+static inline void rvr_spin_init(rvr_spin *s) { atomic_init(&s->held, 0); }
+
+static inline void rvr_spin_lock(rvr_spin *s)
+{
+    unsigned turns = 0;
+    while (atomic_exchange_explicit(&s->held, 1, memory_order_acquire)) {
+        while (atomic_load_explicit(&s->held, memory_order_relaxed)) {
+            if (++turns < 100) {
+                rvr_cpu_relax();
+            } else {
+                rvr_thread_yield();
+                turns = 0;
+            }
+        }
+    }
+}
+
+static inline void rvr_spin_unlock(rvr_spin *s)
+{
+    atomic_store_explicit(&s->held, 0, memory_order_release);
+}
 
 static inline int rvr_ncpus(void)
 {

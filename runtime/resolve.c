@@ -50,10 +50,10 @@ rvr_status rvr_net_locate(rvr_net *net, const rvr_uuid *vr, int timeout_ms, rvr_
     r.id = ++net->next_req;
     for (peer *p = net->peers; p != NULL && r.nasked < (int)(sizeof r.asked / sizeof r.asked[0]);
          p = p->next) {
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         if (p->wconn != NULL)
             r.asked[r.nasked++] = p;
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
     }
     r.waiting = r.nasked;
     r.next = net->reqs;
@@ -158,9 +158,9 @@ static bool peer_up(rvr_net *net, const rvr_uuid *id)
     peer *p = rvr_peer_get(net, id, false);
     if (p == NULL)
         return false;
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     bool up = p->wconn != NULL;
-    rvr_mutex_unlock(&p->q_lock);
+    rvr_spin_unlock(&p->q_lock);
     return up;
 }
 
@@ -177,9 +177,9 @@ rvr_status rvr_net_connect(rvr_net *net, const char *addr, int timeout_ms, rvr_u
     for (peer *p = net->peers; p != NULL; p = p->next) {
         if (!p->has_addr || !rvr_addr_equal(&p->addr, &a))
             continue;
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         bool up = p->wconn != NULL;
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         if (up) {
             *vm = p->id;
             rvr_mutex_unlock(&net->lock);

@@ -172,7 +172,7 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
 {
     p->armed = false;   /* the writer (this thread or the one writing) takes it all */
     if (p->writing) {
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         return;
     }
     p->writing = true;
@@ -192,13 +192,13 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
         p->wlast = last;   /* frames up to it are being written: not appended to */
         rvr_conn_ref(c);
         p->kick = false;
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         ssize_t w = rvr_sock_writev(c->fd, iov, n);
         int err = errno;
         if (w < 0 && err != EAGAIN)
             shutdown(c->fd, SHUT_RDWR);   /* the I/O thread sees it and cleans up */
         rvr_conn_unref(c);
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         p->wlast = NULL;
         size_t left = w > 0 ? (size_t)w : 0;
         while (p->qhead != NULL && left > 0) {
@@ -216,8 +216,7 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
             f->next = done;
             done = f;
         }
-        if (p->qwaiters > 0)
-            rvr_cond_broadcast(&p->q_cond);
+        rvr_peer_room_signal(p);
         if (p->wconn != c) {
             drop_partial_head(p, &bounced);   /* closed meanwhile; maybe replaced */
             continue;
@@ -239,7 +238,7 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
         all = rvr_peer_take_all_locked(p);
     }
     rvr_uuid vm = p->id;
-    rvr_mutex_unlock(&p->q_lock);
+    rvr_spin_unlock(&p->q_lock);
     rvr_bounce_frames(net, p, all, why);
     while (done != NULL) {
         frame *nx = done->next;
@@ -283,7 +282,7 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
     uint64_t now = rvr_now_ns(), next = 0;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL; p = p->next) {
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         if (p->armed) {
             uint64_t due = p->armed_ns + net->cfg.flush_ns;
             if (!all && due <= now && p->appends != p->appends_seen &&
@@ -300,30 +299,48 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
             else if (next == 0 || due < next)
                 next = due <= now ? now : due;
         }
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
     }
     rvr_mutex_unlock(&net->lock);
     if (next != 0)
         atomic_store(&net->flush_req, true);   /* still watching */
     for (int i = 0; i < n; i++) {
-        rvr_mutex_lock(&todo[i]->q_lock);
+        rvr_spin_lock(&todo[i]->q_lock);
         if (todo[i]->armed)
             rvr_peer_drain_locked(net, todo[i]);
         else
-            rvr_mutex_unlock(&todo[i]->q_lock);
+            rvr_spin_unlock(&todo[i]->q_lock);
     }
     return next;
 }
 
+void rvr_peer_room_signal(peer *p)
+{
+    if (p->qwaiters == 0)
+        return;
+    rvr_mutex_lock(&p->room_lock);
+    p->room_gen++;
+    rvr_cond_broadcast(&p->room_cond);
+    rvr_mutex_unlock(&p->room_lock);
+}
+
 /* With q_lock held: waits while more than cfg.max_queue bytes wait for p
- * and it is (being) connected (back-pressure). */
+ * and it is (being) connected (back-pressure).  Sleeps on room_cond with
+ * q_lock released (a spin lock is not waited on), at most 100 ms at a
+ * time. */
 static void wait_room_locked(rvr_net *net, peer *p)
 {
     while (p->qbytes > net->cfg.max_queue &&
            (p->wconn != NULL || p->out != NULL || p->need_connect) &&
            !atomic_load(&net->stopping)) {
+        uint64_t gen = p->room_gen, until = rvr_now_ns() + 100000000u;
         p->qwaiters++;
-        rvr_cond_wait_until(&p->q_cond, &p->q_lock, rvr_now_ns() + 100000000u);
+        rvr_spin_unlock(&p->q_lock);
+        rvr_mutex_lock(&p->room_lock);
+        while (p->room_gen == gen && rvr_cond_wait_until(&p->room_cond, &p->room_lock, until))
+            ;
+        rvr_mutex_unlock(&p->room_lock);
+        rvr_spin_lock(&p->q_lock);
         p->qwaiters--;
     }
 }
@@ -347,7 +364,7 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
             p->need_connect = true;
             wake = true;
         }
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         rvr_frame_free(spare);
         if (wake)
             rvr_net_wake(net);
@@ -358,7 +375,7 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
          * before it stops (it loops while frames wait), so a stream keeps
          * that thread writing while this one only encodes.  Or the socket
          * is full: the I/O thread writes when it drains (EPOLLOUT). */
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         rvr_frame_free(spare);
         return;
     }
@@ -379,7 +396,7 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
         }
     }
     if (coalesce) {
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         rvr_frame_free(spare);
         if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) &&
             !atomic_exchange(&net->flush_req, true))
@@ -397,7 +414,7 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
 static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
 {
     f->next = NULL;
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     if (wait)
         wait_room_locked(net, p);
     frame *t = p->qtail, *spare = NULL;
@@ -425,14 +442,14 @@ void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
 
 void rvr_peer_writable(rvr_net *net, peer *p, conn *c)
 {
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     if (p->wconn != c) {
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         return;
     }
     if (p->writing) {
         p->kick = true;
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         return;
     }
     p->blocked = false;
@@ -470,7 +487,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
     if (n > 0) {
         if (n - RVR_WIRE_HDR_LEN > limit)
             return RVR_ELIMIT;
-        rvr_mutex_lock(&pe->q_lock);
+        rvr_spin_lock(&pe->q_lock);
         if (wait)
             wait_room_locked(net, pe);
         frame *t = pe->qtail;
@@ -482,7 +499,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
             rvr_packet_free(p);
             return RVR_OK;
         }
-        rvr_mutex_unlock(&pe->q_lock);
+        rvr_spin_unlock(&pe->q_lock);
         frame *f = rvr_frame_new(n);
         if (f == NULL)
             return RVR_ENOMEM;

@@ -66,8 +66,9 @@ peer *rvr_peer_get(rvr_net *net, const rvr_uuid *id, bool create)
         p = p->next;
     if (p == NULL && create && (p = calloc(1, sizeof *p)) != NULL) {
         p->id = *id;
-        rvr_mutex_init(&p->q_lock);
-        rvr_cond_init(&p->q_cond);
+        rvr_spin_init(&p->q_lock);
+        rvr_mutex_init(&p->room_lock);
+        rvr_cond_init(&p->room_cond);
         p->next = net->peers;
         net->peers = p;
     }
@@ -118,11 +119,11 @@ void rvr_net_connect_peer(rvr_net *net, peer *p, uint64_t now)
     bool has_addr = p->has_addr;
     rvr_sockaddr addr = p->addr;
     rvr_mutex_unlock(&net->lock);
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     bool go = p->need_connect && p->wconn == NULL && p->out == NULL && p->retry_at <= now;
     if (go || p->wconn != NULL || p->out != NULL)
         p->need_connect = false;
-    rvr_mutex_unlock(&p->q_lock);
+    rvr_spin_unlock(&p->q_lock);
     if (!go)
         return;
     char why[128];
@@ -142,9 +143,9 @@ void rvr_net_connect_peer(rvr_net *net, peer *p, uint64_t now)
             c->expect = p->id;
             c->born_ns = now;
             rvr_addr_format(&addr, c->desc, sizeof c->desc);
-            rvr_mutex_lock(&p->q_lock);
+            rvr_spin_lock(&p->q_lock);
             p->out = c;
-            rvr_mutex_unlock(&p->q_lock);
+            rvr_spin_unlock(&p->q_lock);
             if (!in_progress) {
                 c->state = C_PREAMBLE;
                 rvr_conn_start(net, c);
@@ -256,8 +257,8 @@ static void net_free(rvr_net *net)
             nx = f->next;
             rvr_frame_free(f);
         }
-        rvr_mutex_destroy(&p->q_lock);
-        rvr_cond_destroy(&p->q_cond);
+        rvr_mutex_destroy(&p->room_lock);
+        rvr_cond_destroy(&p->room_cond);
         free(p);
     }
     if (net->ep >= 0)
@@ -376,10 +377,10 @@ void rvr_net_stop(rvr_net *net)
     int n = 0;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL && n < 256; p = p->next) {
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         if (p->wconn != NULL)
             ready[n++] = p;
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
     }
     rvr_mutex_unlock(&net->lock);
     for (int i = 0; i < n; i++) {
@@ -447,9 +448,9 @@ rvr_status rvr_net_peers(rvr_net *net, rvr_net_peer_info **out, size_t *n)
         cap++;
     rvr_net_peer_info *v = malloc((cap ? cap : 1) * sizeof *v);
     for (peer *p = net->peers; v != NULL && p != NULL; p = p->next) {
-        rvr_mutex_lock(&p->q_lock);
+        rvr_spin_lock(&p->q_lock);
         bool up = p->wconn != NULL;
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         if (up) {
             v[k].id = p->id;
             snprintf(v[k].addr, sizeof v[k].addr, "%s", p->addr_text);

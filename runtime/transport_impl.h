@@ -123,9 +123,14 @@ struct peer {
     uint64_t max_frame;         /* the largest payload it accepts (0: unknown) */
     peer *next;                 /* net->peers */
 
-    /* Guarded by q_lock. */
-    rvr_mutex q_lock;
-    rvr_cond q_cond;            /* senders waiting for queue room */
+    /* Guarded by q_lock (a spin lock: taken once per message sent). */
+    rvr_spin q_lock;
+    /* Senders waiting for queue room (qwaiters) sleep on room_cond until
+     * room_gen changes (rvr_peer_room_signal); room_gen changes under
+     * both locks. */
+    rvr_mutex room_lock;
+    rvr_cond room_cond;
+    uint64_t room_gen;
     frame *qhead, *qtail;
     frame *wlast;               /* the last frame a writer is writing now (NULL: none) */
     size_t qbytes;
@@ -307,6 +312,8 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p);
  * empties the queue; reason goes into the notice.  While a writer writes,
  * the writer does it when its write returns. */
 void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason);
+/* With q_lock held, after the queue shrank: wakes senders waiting for room. */
+void rvr_peer_room_signal(peer *p);
 /* With q_lock held: empties the queue, returning its frames. */
 frame *rvr_peer_take_all_locked(peer *p);
 /* Bounces (as above) and frees a list of frames taken from p's queue. */

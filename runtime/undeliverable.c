@@ -83,17 +83,17 @@ void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_
 
 void rvr_peer_bounce_all(rvr_net *net, peer *p, const char *reason)
 {
-    rvr_mutex_lock(&p->q_lock);
+    rvr_spin_lock(&p->q_lock);
     if (p->writing) {
         /* Frames being written belong to the writer until its writev
          * returns: it bounces the queue then (rvr_peer_drain_locked). */
         p->bounce_later = true;
         snprintf(p->bounce_why, sizeof p->bounce_why, "%s", reason);
-        rvr_mutex_unlock(&p->q_lock);
+        rvr_spin_unlock(&p->q_lock);
         return;
     }
     frame *f = rvr_peer_take_all_locked(p);
-    rvr_mutex_unlock(&p->q_lock);
+    rvr_spin_unlock(&p->q_lock);
     rvr_bounce_frames(net, p, f, reason);
 }
 
@@ -102,8 +102,7 @@ frame *rvr_peer_take_all_locked(peer *p)
     frame *f = p->qhead;
     p->qhead = p->qtail = NULL;
     p->qbytes = 0;
-    if (p->qwaiters > 0)
-        rvr_cond_broadcast(&p->q_cond);
+    rvr_peer_room_signal(p);
     return f;
 }
 
