@@ -7,11 +7,7 @@
  * building a packet with RVR_MAX_ATTRS attributes stays linear.
  *
  * Removal shifts the later entries down to keep the order, so it is O(n);
- * the index is patched in place (backward-shift deletion, then renumbering)
- * rather than rebuilt.
- *
- * Entry hashes are computed only while a map has an index (the index needs
- * them; a small map compares lengths and bytes, cheaper than hashing).
+ * the index (map_index.c) is patched in place rather than rebuilt.
  *
  * A packet's attribute map has inline storage in the packet's own block
  * (rvr_map_init_inline): its first entries, and keys and short strings and
@@ -25,6 +21,7 @@
 #include <string.h>
 
 #include "bigbuf.h"
+#include "map_index.h"
 #include "value_impl.h"
 
 #define MAP_SMALL      8   /* up to this many entries: no index */
@@ -178,67 +175,6 @@ rvr_status rvr_name_check(const char *name)
     return RVR_OK;
 }
 
-/* ---- the index ---------------------------------------------------------------- */
-
-static void index_insert(rvr_map *m, uint32_t pos)
-{
-    uint32_t mask = m->index_cap - 1;
-    uint32_t s = m->entries[pos].hash & mask;
-    while (m->index[s] != 0)
-        s = (s + 1) & mask;
-    m->index[s] = pos + 1;
-}
-
-/* (Re)builds the index with `cap` slots (a power of two, > 2 * len). */
-static rvr_status index_build(rvr_map *m, uint32_t cap)
-{
-    uint32_t *idx = calloc(cap, sizeof *idx);
-    if (idx == NULL)
-        return RVR_ENOMEM;
-    if (m->index == NULL)   /* the first index: hashes were not kept until now */
-        for (uint32_t i = 0; i < m->len; i++)
-            m->entries[i].hash = rvr_hash_bytes(m->entries[i].key, m->entries[i].keylen);
-    free(m->index);
-    m->index = idx;
-    m->index_cap = cap;
-    for (uint32_t i = 0; i < m->len; i++)
-        index_insert(m, i);
-    return RVR_OK;
-}
-
-/* Slot holding entry `pos`, which must be indexed. */
-static uint32_t index_slot_of(const rvr_map *m, uint32_t pos)
-{
-    uint32_t mask = m->index_cap - 1;
-    uint32_t s = m->entries[pos].hash & mask;
-    while (m->index[s] != pos + 1)
-        s = (s + 1) & mask;
-    return s;
-}
-
-/* Empties slot `hole` without breaking any probe chain: later members of
- * the run move back into the hole when their home slot allows it. */
-static void index_delete_slot(rvr_map *m, uint32_t hole)
-{
-    uint32_t mask = m->index_cap - 1;
-    uint32_t j = hole;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (m->index[j] == 0)
-            break;
-        uint32_t home = m->entries[m->index[j] - 1].hash & mask;
-        /* The entry at j may fill the hole unless its home lies cyclically
-         * in (hole, j]: then it would become unreachable from home. */
-        bool stays = hole <= j ? (home > hole && home <= j)
-                               : (home > hole || home <= j);
-        if (!stays) {
-            m->index[hole] = m->index[j];
-            hole = j;
-        }
-    }
-    m->index[hole] = 0;
-}
-
 /* ---- lookup ------------------------------------------------------------------ */
 
 static int64_t map_find_pos(const rvr_map *m, const char *key, size_t keylen)
@@ -364,7 +300,7 @@ static rvr_status map_slot(rvr_map *m, const char *key, size_t keylen, rvr_map_e
         uint32_t cap = m->index_cap != 0 ? m->index_cap * 2 : 32;
         while ((uint64_t)n * 2 > cap)
             cap *= 2;
-        if ((st = index_build(m, cap)) != RVR_OK)
+        if ((st = rvr_map_index_build(m, cap)) != RVR_OK)
             return st;
     }
     char *k = store_take(m, keylen + 1);
@@ -377,7 +313,7 @@ static rvr_status map_slot(rvr_map *m, const char *key, size_t keylen, rvr_map_e
     e->keylen = (uint16_t)keylen;
     if (m->index != NULL) {
         e->hash = rvr_hash_bytes(k, keylen);
-        index_insert(m, m->len);
+        rvr_map_index_insert(m, m->len);
     }
     m->len++;
     *old = -1;
@@ -538,7 +474,7 @@ rvr_status rvr_map_remove(rvr_map *m, const char *key)
     uint32_t pos = (uint32_t)found;
 
     if (m->index != NULL)
-        index_delete_slot(m, index_slot_of(m, pos));
+        rvr_map_index_delete_slot(m, rvr_map_index_slot_of(m, pos));
     rvr_map_entry *e = &m->entries[pos];
     unsigned gone = rvr_value_depth(&e->val);
     key_free(m, e->key);
@@ -591,7 +527,7 @@ rvr_status rvr_map_copy_into(rvr_map *dst, const rvr_map *src)
     }
     dst->depth = src->depth;
     /* Same sizing as the source, so lookups cost the same. */
-    if (src->index != NULL && index_build(dst, src->index_cap) != RVR_OK)
+    if (src->index != NULL && rvr_map_index_build(dst, src->index_cap) != RVR_OK)
         goto fail;
     return RVR_OK;
 fail:
