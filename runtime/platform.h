@@ -106,7 +106,8 @@ static inline void rvr_thread_yield(void) { sched_yield(); }
  * (the message just copied into the queue) to reach the cache, and that
  * wait cost more than the rest of an append.  A waiter spins briefly,
  * then yields its core, so a holder that lost its core gets it back.
- * Never held across a system call or a wait. */
+ * Held only for sections that never block: a sender that must wait for
+ * queue room releases it first (sendq.c wait_room_locked). */
 typedef struct {
     _Atomic int held;
 } rvr_spin;
