@@ -380,7 +380,7 @@ rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms,
                             rvr_packet **out)
 {
     rvr_status st = take(mb, m, timeout_ms, peek, out);
-    if (st == RVR_OK && !peek && (*out)->body != NULL)
+    if (st == RVR_OK && !peek)
         rvr_packet_dynamize(*out);   /* a copy (peek) is dynamic already */
     return st;
 }

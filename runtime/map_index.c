@@ -14,7 +14,6 @@ void rvr_map_index_insert(rvr_map *m, uint32_t pos)
     m->index[s] = pos + 1;
 }
 
-/* (Re)builds the index with `cap` slots (a power of two, > 2 * len). */
 rvr_status rvr_map_index_build(rvr_map *m, uint32_t cap)
 {
     uint32_t *idx = calloc(cap, sizeof *idx);
@@ -31,7 +30,6 @@ rvr_status rvr_map_index_build(rvr_map *m, uint32_t cap)
     return RVR_OK;
 }
 
-/* Slot holding entry `pos`, which must be indexed. */
 uint32_t rvr_map_index_slot_of(const rvr_map *m, uint32_t pos)
 {
     uint32_t mask = m->index_cap - 1;
@@ -41,8 +39,6 @@ uint32_t rvr_map_index_slot_of(const rvr_map *m, uint32_t pos)
     return s;
 }
 
-/* Empties slot `hole` without breaking any probe chain: later members of
- * the run move back into the hole when their home slot allows it. */
 void rvr_map_index_delete_slot(rvr_map *m, uint32_t hole)
 {
     uint32_t mask = m->index_cap - 1;

@@ -101,8 +101,7 @@ void rvr_packet_free(rvr_packet *p)
 {
     if (p == NULL)
         return;
-    if (p->body != NULL)
-        rvr_packet_drop_body(p);
+    rvr_packet_drop_body(p);
     rvr_map_fini(&p->attrs);
     if (p->tag != tag_inline(p))
         free(p->tag);

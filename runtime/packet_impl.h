@@ -36,9 +36,22 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n);
 /* Fills p->attrs from the typed body (once).  Logically const: the
  * attributes are a view of the body. */
 rvr_status rvr_packet_materialize(const rvr_packet *p);
-/* Turns a typed packet into a plain dynamic one (materialize, free body). */
-rvr_status rvr_packet_dynamize(rvr_packet *p);
+/* The typed halves of the two below (typed.c): p has a body. */
+rvr_status rvr_packet_dynamize_typed(rvr_packet *p);
+void rvr_packet_free_body(rvr_packet *p);
+
+/* Turns a typed packet into a plain dynamic one (materialize, free body).
+ * Inline: every receive and every free asks, and most packets are
+ * dynamic already. */
+static inline rvr_status rvr_packet_dynamize(rvr_packet *p)
+{
+    return p->body != NULL ? rvr_packet_dynamize_typed(p) : RVR_OK;
+}
 /* Frees the typed body, if any. */
-void rvr_packet_drop_body(rvr_packet *p);
+static inline void rvr_packet_drop_body(rvr_packet *p)
+{
+    if (p->body != NULL)
+        rvr_packet_free_body(p);
+}
 
 #endif

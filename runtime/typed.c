@@ -89,17 +89,15 @@ rvr_status rvr_packet_materialize(const rvr_packet *cp)
     return RVR_OK;
 }
 
-void rvr_packet_drop_body(rvr_packet *p)
+void rvr_packet_free_body(rvr_packet *p)
 {
-    if (p->body == NULL)
-        return;
     p->schema->clear(p->body);
     free(p->body);
     p->body = NULL;
     p->materialized = false;
 }
 
-rvr_status rvr_packet_dynamize(rvr_packet *p)
+rvr_status rvr_packet_dynamize_typed(rvr_packet *p)
 {
     rvr_status st = rvr_packet_materialize(p);
     if (st == RVR_OK)
