@@ -195,6 +195,8 @@ bool rvr_match_test(const rvr_match *m, const rvr_packet *p)
                 return false;
             continue;
         }
+        if (rvr_packet_unraw(p) != RVR_OK)
+            return false;
         const rvr_value *v = rvr_map_get(&p->attrs, c->name);
         if (v == NULL)
             return false;

@@ -14,6 +14,7 @@
 #include "bigbuf.h"
 #include "blockpool.h"
 #include "packet_impl.h"
+#include "wire.h"
 
 #define PKT_TAG_INLINE 32   /* inline tag room, NUL included */
 #define PKT_ENTRIES 4       /* attributes before the entry array moves to the heap */
@@ -97,6 +98,21 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
     return p;
 }
 
+bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n, uint32_t count)
+{
+    /* At the top of the block, below the map's inline storage: unraw can
+     * then decode into that storage while the raw bytes stay put. */
+    rvr_map *m = &p->attrs;
+    if (m->len != 0 || m->store_next == NULL || n > (size_t)(m->store_hi - m->store_next))
+        return false;
+    m->store_hi -= n;
+    memcpy(m->store_hi, a, n);
+    p->raw = (const uint8_t *)m->store_hi;
+    p->raw_len = (uint32_t)n;
+    p->raw_n = count;
+    return true;
+}
+
 void rvr_packet_free(rvr_packet *p)
 {
     if (p == NULL)
@@ -113,7 +129,7 @@ rvr_packet *rvr_packet_copy(const rvr_packet *p)
     if (p == NULL)
         return NULL;
     /* A copy of a typed packet is dynamic: its attributes show the fields. */
-    if (rvr_packet_materialize(p) != RVR_OK)
+    if (rvr_packet_materialize(p) != RVR_OK || rvr_packet_unraw(p) != RVR_OK)
         return NULL;
     rvr_packet *c = packet_alloc();
     if (c == NULL)
@@ -153,7 +169,8 @@ bool rvr_packet_equal(const rvr_packet *a, const rvr_packet *b)
 {
     if (a == NULL || b == NULL)
         return false;
-    if (rvr_packet_materialize(a) != RVR_OK || rvr_packet_materialize(b) != RVR_OK)
+    if (rvr_packet_materialize(a) != RVR_OK || rvr_packet_materialize(b) != RVR_OK ||
+        rvr_packet_unraw(a) != RVR_OK || rvr_packet_unraw(b) != RVR_OK)
         return false;
     return a->tag_len == b->tag_len && rvr_key_eq(a->tag, b->tag, a->tag_len) &&
            rvr_uuid_eq(&a->src, &b->src) &&
@@ -164,7 +181,7 @@ bool rvr_packet_equal(const rvr_packet *a, const rvr_packet *b)
 
 size_t rvr_packet_count(const rvr_packet *p)
 {
-    return p != NULL ? p->attrs.len : 0;
+    return p == NULL ? 0 : p->raw != NULL ? p->raw_n : p->attrs.len;
 }
 
 rvr_status rvr_packet_at(const rvr_packet *p, size_t i, const char **name,
@@ -172,16 +189,19 @@ rvr_status rvr_packet_at(const rvr_packet *p, size_t i, const char **name,
 {
     if (p == NULL)
         return RVR_EINVAL;
-    return rvr_map_at(&p->attrs, i, name, val);
+    rvr_status st = rvr_packet_unraw(p);
+    return st != RVR_OK ? st : rvr_map_at(&p->attrs, i, name, val);
 }
 
 const rvr_map *rvr_packet_attrs(const rvr_packet *p)
 {
-    return p != NULL ? &p->attrs : NULL;
+    return p != NULL && rvr_packet_unraw(p) == RVR_OK ? &p->attrs : NULL;
 }
 
 bool rvr_packet_has(const rvr_packet *p, const char *name)
 {
+    if (p != NULL && p->raw != NULL && name != NULL)
+        return rvr_wire_raw_find(p->raw, p->raw_len, name, rvr_name_len(name, RVR_MAX_NAME), NULL);
     return p != NULL && rvr_map_get(&p->attrs, name) != NULL;
 }
 
@@ -189,17 +209,17 @@ rvr_status rvr_packet_remove(rvr_packet *p, const char *name)
 {
     if (p == NULL)
         return RVR_EINVAL;
-    return rvr_map_remove(&p->attrs, name);
+    rvr_status st = rvr_packet_unraw(p);
+    return st != RVR_OK ? st : rvr_map_remove(&p->attrs, name);
 }
 
 /* ---- setters ------------------------------------------------------------------ */
 
 rvr_status rvr_packet_set(rvr_packet *p, const char *name, rvr_value *v)
 {
-    if (p == NULL)
-        return RVR_EINVAL;
+    rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
     /* The attribute set is level 0: an attribute may be RVR_MAX_DEPTH deep. */
-    return rvr_map_put(&p->attrs, name, v, RVR_MAX_DEPTH);
+    return st != RVR_OK ? st : rvr_map_put(&p->attrs, name, v, RVR_MAX_DEPTH);
 }
 
 rvr_status rvr_packet_set_bool(rvr_packet *p, const char *name, bool v)
@@ -242,23 +262,21 @@ rvr_status rvr_packet_set_str(rvr_packet *p, const char *name, const char *s)
     size_t len = strnlen(s, RVR_MAX_VALUE_SIZE + 1);
     if (len > RVR_MAX_VALUE_SIZE)
         return RVR_ELIMIT;
-    return rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
+    return rvr_packet_set_strn(p, name, s, len);
 }
 
 rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
                                size_t len)
 {
-    if (p == NULL)
-        return RVR_EINVAL;
-    return rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
+    rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
+    return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
 }
 
 rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *data,
                                 size_t len)
 {
-    if (p == NULL)
-        return RVR_EINVAL;
-    return rvr_map_put_blob(&p->attrs, name, RVR_T_BYTES, data, len);
+    rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
+    return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_BYTES, data, len);
 }
 
 void *rvr_bytes_alloc(size_t len)
@@ -278,6 +296,9 @@ rvr_status rvr_packet_give_bytes(rvr_packet *p, const char *name, void *buf, siz
 {
     if (p == NULL || buf == NULL || len > RVR_MAX_VALUE_SIZE)
         return RVR_EINVAL;
+    rvr_status st = rvr_packet_unraw(p);
+    if (st != RVR_OK)
+        return st;
     ((char *)buf)[len] = '\0';
     return rvr_map_put_big(&p->attrs, name, RVR_T_BYTES, buf, len);
 }
@@ -300,21 +321,36 @@ rvr_status rvr_packet_set_map(rvr_packet *p, const char *name, rvr_map *m)
 
 /* ---- getters ------------------------------------------------------------------ */
 
+/* Attribute `name` of type t into *v (a shallow copy); `out` is the
+ * caller's, only checked.  Raw attributes are read in place, but for a
+ * string, which callers get NUL-terminated: that one needs the map. */
 static rvr_status lookup(const rvr_packet *p, const char *name, rvr_type t,
-                         const void *out, const rvr_value **v)
+                         const void *out, rvr_value *v)
 {
     if (p == NULL || name == NULL || out == NULL)
         return RVR_EINVAL;
-    *v = rvr_map_get(&p->attrs, name);
-    if (*v == NULL)
-        return RVR_ENOATTR;
-    return (*v)->type == t ? RVR_OK : RVR_ETYPE;
+    if (p->raw != NULL && t != RVR_T_STRING) {
+        if (!rvr_wire_raw_find(p->raw, p->raw_len, name, rvr_name_len(name, RVR_MAX_NAME), v))
+            return RVR_ENOATTR;
+    } else {
+        rvr_status st = rvr_packet_unraw(p);
+        if (st != RVR_OK)
+            return st;
+        const rvr_value *mv = rvr_map_get(&p->attrs, name);
+        if (mv == NULL)
+            return RVR_ENOATTR;
+        *v = *mv;
+    }
+    return v->type == t ? RVR_OK : RVR_ETYPE;
 }
 
 rvr_status rvr_packet_get(const rvr_packet *p, const char *name, const rvr_value **out)
 {
     if (p == NULL || name == NULL || out == NULL)
         return RVR_EINVAL;
+    rvr_status st = rvr_packet_unraw(p);
+    if (st != RVR_OK)
+        return st;
     const rvr_value *v = rvr_map_get(&p->attrs, name);
     if (v == NULL)
         return RVR_ENOATTR;
@@ -324,49 +360,49 @@ rvr_status rvr_packet_get(const rvr_packet *p, const char *name, const rvr_value
 
 rvr_status rvr_packet_get_bool(const rvr_packet *p, const char *name, bool *out)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_BOOL, out, &v);
     if (st == RVR_OK)
-        *out = v->as.b;
+        *out = v.as.b;
     return st;
 }
 
 rvr_status rvr_packet_get_i64(const rvr_packet *p, const char *name, int64_t *out)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_INT, out, &v);
     if (st == RVR_OK)
-        *out = v->as.i;
+        *out = v.as.i;
     return st;
 }
 
 rvr_status rvr_packet_get_u64(const rvr_packet *p, const char *name, uint64_t *out)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_UINT, out, &v);
     if (st == RVR_OK)
-        *out = v->as.u;
+        *out = v.as.u;
     return st;
 }
 
 rvr_status rvr_packet_get_f64(const rvr_packet *p, const char *name, double *out)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_DOUBLE, out, &v);
     if (st == RVR_OK)
-        *out = v->as.d;
+        *out = v.as.d;
     return st;
 }
 
 rvr_status rvr_packet_get_str(const rvr_packet *p, const char *name,
                               const char **out, size_t *len)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_STRING, out, &v);
     if (st == RVR_OK) {
-        *out = v->as.str.ptr;
+        *out = v.as.str.ptr;
         if (len != NULL)
-            *len = v->as.str.len;
+            *len = v.as.str.len;
     }
     return st;
 }
@@ -374,41 +410,41 @@ rvr_status rvr_packet_get_str(const rvr_packet *p, const char *name,
 rvr_status rvr_packet_get_bytes(const rvr_packet *p, const char *name,
                                 const uint8_t **out, size_t *len)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_BYTES, out, &v);
     if (st == RVR_OK) {
-        *out = v->as.bytes.ptr;
+        *out = v.as.bytes.ptr;
         if (len != NULL)
-            *len = v->as.bytes.len;
+            *len = v.as.bytes.len;
     }
     return st;
 }
 
 rvr_status rvr_packet_get_uuid(const rvr_packet *p, const char *name, rvr_uuid *out)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_UUID, out, &v);
     if (st == RVR_OK)
-        *out = v->as.uuid;
+        *out = v.as.uuid;
     return st;
 }
 
 rvr_status rvr_packet_get_list(const rvr_packet *p, const char *name,
                                const rvr_list **out)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_LIST, out, &v);
     if (st == RVR_OK)
-        *out = v->as.list;
+        *out = v.as.list;
     return st;
 }
 
 rvr_status rvr_packet_get_map(const rvr_packet *p, const char *name,
                               const rvr_map **out)
 {
-    const rvr_value *v;
+    rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_MAP, out, &v);
     if (st == RVR_OK)
-        *out = v->as.map;
+        *out = v.as.map;
     return st;
 }

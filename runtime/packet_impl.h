@@ -19,6 +19,11 @@ struct rvr_packet {
     uint32_t tag_len;
     uint32_t wire_len;                 /* received: its frame's size (flow control); else 0 */
     rvr_map attrs;
+    /* A received message's attributes as they came (wire_raw.c), in this
+     * packet's block past the map's inline storage: while raw != NULL,
+     * attrs is empty and rvr_packet_unraw fills it. */
+    const uint8_t *raw;
+    uint32_t raw_len, raw_n;           /* bytes; attributes (distinct names) */
 
     /* A typed message (rvr_send_typed) travels as its struct: `body` is a
      * heap copy described by `schema`, owned by the packet.  The attributes
@@ -32,6 +37,18 @@ struct rvr_packet {
 /* rvr_packet_new with a tag of n bytes already known valid (1..255, no
  * NUL), not NUL-terminated: the decoder's. */
 rvr_packet *rvr_packet_new_n(const char *tag, size_t n);
+
+/* Keeps the checked entries a[0..n) (rvr_wire_raw_check: `count`
+ * attributes) as p's attributes, p being new; false when p's block has no
+ * room for them (decode them instead). */
+bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n, uint32_t count);
+/* Decodes p's raw attributes into p->attrs (wire_raw.c).  Logically const. */
+rvr_status rvr_packet_unraw_slow(const rvr_packet *p);
+/* Gives p its map: every use of p->attrs comes after this. */
+static inline rvr_status rvr_packet_unraw(const rvr_packet *p)
+{
+    return p->raw != NULL ? rvr_packet_unraw_slow(p) : RVR_OK;
+}
 
 /* Fills p->attrs from the typed body (once).  Logically const: the
  * attributes are a view of the body. */

@@ -172,7 +172,7 @@ static bool typed_pred(const rvr_packet *p, void *ctx)
             w->which = i;   /* typed: a move or a by-number conversion after the take */
             return true;
         }
-        if (rvr_map_to_typed(s, &p->attrs, w->out) == RVR_OK) {
+        if (rvr_packet_unraw(p) == RVR_OK && rvr_map_to_typed(s, &p->attrs, w->out) == RVR_OK) {
             w->which = i;
             w->converted = true;
             return true;

@@ -67,7 +67,9 @@ static size_t msg_payload_size(const rvr_wire_msg *m, size_t *attrs_len)
         n += 9;
     if (m->body_len > 0)
         n += rvr_enc_ld(m->body_len);
-    *attrs_len = m->attrs != NULL ? rvr_map_enc_size(m->attrs) : 0;
+    *attrs_len = m->attrs_raw != NULL ? m->attrs_raw_len
+               : m->attrs != NULL   ? rvr_map_enc_size(m->attrs)
+                                    : 0;
     if (*attrs_len > 0)
         n += rvr_enc_ld(*attrs_len);
     return n;
@@ -195,7 +197,15 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
     }
     out->len = (size_t)(q - out->data);
     size_t n0 = ext != NULL ? *next : 0, outside = 0;
-    if (attrs_len > 0 && (st = put_attrs(out, m->attrs, min_ext, ext, max_ext, next)) != RVR_OK) {
+    if (m->attrs_raw != NULL) {   /* entries as they came: small, written as they are */
+        if ((st = rvr_buf_reserve(out, attrs_len)) != RVR_OK) {
+            out->len = start;
+            return st;
+        }
+        memcpy(out->data + out->len, m->attrs_raw, attrs_len);
+        out->len += attrs_len;
+    } else if (attrs_len > 0 &&
+               (st = put_attrs(out, m->attrs, min_ext, ext, max_ext, next)) != RVR_OK) {
         out->len = start;
         if (ext != NULL)
             *next = n0;
@@ -225,6 +235,8 @@ static void msg_of_packet(rvr_wire_msg *m, const rvr_uuid *dst, const rvr_packet
     m->tag = p->tag;
     m->tag_len = p->tag_len;
     m->attrs = p->attrs.len > 0 ? &p->attrs : NULL;
+    m->attrs_raw = p->raw;
+    m->attrs_raw_len = p->raw_len;
 }
 
 rvr_status rvr_wire_put_packet(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p)
@@ -277,6 +289,12 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
         return 0;
     uint8_t *a = buf + room, *q = a, *end = buf + cap;
     const rvr_map *m = &p->attrs;
+    if (p->raw != NULL) {
+        if (p->raw_len > (size_t)(end - q))
+            return 0;
+        memcpy(q, p->raw, p->raw_len);
+        q += p->raw_len;
+    }
     for (uint32_t i = 0; i < m->len; i++) {
         const rvr_map_entry *e = &m->entries[i];
         size_t vs = rvr_value_enc_size(&e->val);

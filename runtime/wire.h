@@ -70,6 +70,8 @@ typedef struct rvr_wire_msg {
     const uint8_t *body;         /* typed body (protobuf of the declared message) */
     size_t body_len;
     const rvr_map *attrs;        /* encode only; NULL: none */
+    const uint8_t *attrs_raw;    /* encode only: the entries already encoded (a */
+    size_t attrs_raw_len;        /* received packet's raw form); used instead of attrs */
 } rvr_wire_msg;
 
 /* Exact size of the MSG frame for m (header included). */
@@ -128,6 +130,27 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
  * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
 rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
                             rvr_wire_msg *hdr, rvr_packet **out);
+/* The entries of an attribute map (the Map message a[0..n)) into m: the
+ * decoder's, with the outcome codec.c's rvr_map_decode would give. */
+rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m);
+
+/* ---- MSG: attributes kept as they came (wire_raw.c) ---- */
+
+/* A received message of at most this many attributes, each a flat value
+ * (no list or map) in the layout River's encoders write, keeps them as
+ * they came: its typed getters read them in place, a forward sends them
+ * as they are, and only a call that needs the map decodes them. */
+#define RVR_WIRE_RAW_MAX 16
+#define RVR_WIRE_RAW_BYTES 127   /* and in at most this many bytes */
+
+/* True if a[0..n) is such a set of entries: at most RVR_WIRE_RAW_MAX and
+ * max_attrs in RVR_WIRE_RAW_BYTES, distinct names, each one rvr_wire_decode_attrs reads without
+ * error.  *count: how many.  False says nothing about validity (decode it). */
+bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t *count);
+/* The value of attribute name[0..len) among checked entries a[0..n): a
+ * string or bytes value points into a and is not NUL-terminated.  False
+ * when there is none. */
+bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, size_t len, rvr_value *out);
 /* Only src, dst and tag (tag points into p); no allocation. */
 rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr);
 

@@ -14,124 +14,7 @@
 
 #include "packet_impl.h"
 #include "value_impl.h"
-
-enum { F_BOOL = 1, F_INT, F_UINT, F_DOUBLE, F_STRING, F_BYTES, F_UUID, F_LIST, F_MAP };
-enum { WT_VARINT = 0, WT_64BIT = 1, WT_STRING = 2, WT_32BIT = 5 };
-
-/* True if p[0..n) holds a NUL: names and tags are short, so an inline loop
- * beats a call to memchr. */
-static inline bool has_nul(const uint8_t *p, size_t n)
-{
-    if (n > 64)
-        return memchr(p, '\0', n) != NULL;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] == 0)
-            return true;
-    return false;
-}
-
-/* What is left of a buffer being read. */
-typedef struct rd {
-    const uint8_t *p, *end;
-} rd;
-
-/* A varint: at most 10 bytes, the 10th holding only the 64th bit. */
-static inline bool rd_varint(rd *r, uint64_t *v)
-{
-    if (r->p < r->end && *r->p < 0x80) {   /* one byte: most lengths */
-        *v = *r->p++;
-        return true;
-    }
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 64 && r->p < r->end; shift += 7) {
-        uint8_t b = *r->p++;
-        if (shift == 63 && b > 1)
-            return false;   /* over 64 bits */
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* A field's key: a 32-bit varint (bytes past 32 bits must be zero, or the
- * sign extension of a negative int32, as protobuf encoders may write),
- * field number 1 or more. */
-static inline bool rd_key(rd *r, uint32_t *field, unsigned *wt)
-{
-    uint64_t k;
-    if (r->p < r->end && *r->p < 0x80 && *r->p >= 8) {   /* one byte: fields 1-15 */
-        k = *r->p++;
-    } else {
-        const uint8_t *start = r->p;
-        if (!rd_varint(r, &k))
-            return false;
-        if (k >> 32 != 0) {
-            /* Past 32 bits: only a sign extension of bit 31 is allowed. */
-            bool neg = (k >> 31 & 1) != 0 && k >> 32 == 0xffffffffu && r->p - start == 10;
-            if (!neg)
-                return false;
-            k &= 0xffffffffu;
-        }
-        if (k >> 3 == 0)
-            return false;
-    }
-    *field = (uint32_t)(k >> 3);
-    *wt = (unsigned)(k & 7);
-    return true;
-}
-
-static inline bool rd_span(rd *r, const uint8_t **p, size_t *n)
-{
-    uint64_t len;
-    if (!rd_varint(r, &len) || len > (uint64_t)(r->end - r->p))
-        return false;
-    *p = r->p;
-    *n = (size_t)len;
-    r->p += len;
-    return true;
-}
-
-static inline bool rd_fixed64(rd *r, uint64_t *v)
-{
-    if (r->end - r->p < 8)
-        return false;
-    uint64_t x;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(&x, r->p, 8);   /* little-endian on the wire, as here */
-#else
-    x = 0;
-    for (int i = 7; i >= 0; i--)
-        x = x << 8 | r->p[i];
-#endif
-    r->p += 8;
-    *v = x;
-    return true;
-}
-
-static bool rd_skip(rd *r, unsigned wt)
-{
-    uint64_t v;
-    const uint8_t *p;
-    size_t n;
-    switch (wt) {
-    case WT_VARINT:
-        return rd_varint(r, &v);
-    case WT_64BIT:
-        return rd_fixed64(r, &v);
-    case WT_STRING:
-        return rd_span(r, &p, &n);
-    case WT_32BIT:
-        if (r->end - r->p < 4)
-            return false;
-        r->p += 4;
-        return true;
-    default:
-        return false;   /* groups are not protobuf 3 */
-    }
-}
+#include "wire_read.h"
 
 /* The envelope's fields; attrs (span) when wanted.  `prefix`: p holds only the
  * first n bytes of the payload, which may end inside attrs (the last field
@@ -416,8 +299,7 @@ static rvr_status decode_entry_fast(const uint8_t *e, size_t n, rvr_map *m)
     return rvr_map_put_n(m, key, kn, &val, RVR_MAX_DEPTH);
 }
 
-/* The entries of an attribute map (Map message a[0..n)) into m. */
-static rvr_status decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
+rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
 {
     rd r = { a, a + n };
     while (r.p < r.end) {
@@ -470,7 +352,14 @@ rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *l
     rvr_packet *pkt = packet_of(hdr);
     if (pkt == NULL)
         return RVR_ENOMEM;
-    if (attrs_len > 0 && (st = decode_attrs(attrs, attrs_len, &pkt->attrs)) != RVR_OK) {
+    uint32_t count;
+    if (attrs_len > 0 && hdr->schema == 0 && hdr->body_len == 0 &&
+        rvr_wire_raw_check(attrs, attrs_len, lim != NULL ? lim->max_attrs : RVR_MAX_ATTRS, &count) &&
+        rvr_packet_keep_raw(pkt, attrs, attrs_len, count)) {
+        *out = pkt;   /* read in place, decoded only if asked for a map (wire_raw.c) */
+        return RVR_OK;
+    }
+    if (attrs_len > 0 && (st = rvr_wire_decode_attrs(attrs, attrs_len, &pkt->attrs)) != RVR_OK) {
         rvr_packet_free(pkt);
         return st;
     }
@@ -581,7 +470,7 @@ rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, si
         return RVR_ENOMEM;
     /* The entries before the last one are a Map encoding of their own. */
     size_t before = entry - (size_t)(attrs - p);
-    if (before > 0 && (st = decode_attrs(attrs, before, &pkt->attrs)) != RVR_OK) {
+    if (before > 0 && (st = rvr_wire_decode_attrs(attrs, before, &pkt->attrs)) != RVR_OK) {
         rvr_packet_free(pkt);
         return st;
     }

@@ -1,0 +1,141 @@
+/* wire_raw.c — received attributes kept as they came (see wire.h).
+ *
+ * Most messages carry a few flat attributes and are read once, by name,
+ * with the typed getters.  Building a map for them on the I/O thread, then
+ * looking the names up in it and tearing it down on the receiving VR's
+ * thread, cost more than the rest of a receive.  So the decoder checks such
+ * entries (rvr_wire_raw_check, the same rules as rvr_wire_decode_attrs) and
+ * copies them, encoded, into the packet's block (rvr_packet_keep_raw); the
+ * getters scan them (rvr_wire_raw_find); rvr_packet_unraw decodes them into
+ * the map when a caller needs the map itself. */
+#include "wire.h"
+
+#include "packet_impl.h"
+#include "wire_read.h"
+
+/* The Value message v[0..n) (n < 128; kind byte first, as River writes
+ * it) when it holds one flat value and nothing else, as decode_entry_fast
+ * in wire_msg.c accepts it; *out (if not NULL) gets it. */
+static bool raw_value(const uint8_t *v, size_t n, rvr_value *out)
+{
+    rd r = { v + 1, v + n };
+    const uint8_t *sp;
+    size_t sn;
+    uint64_t x;
+    rvr_value val;
+    switch (v[0]) {
+    case F_STRING << 3 | WT_STRING:
+    case F_BYTES << 3 | WT_STRING:
+        if (n < 2 || v[1] != n - 2)   /* n < 128: a one-byte length, all that is left */
+            return false;
+        sp = v + 2;
+        sn = v[1];
+        if (v[0] == (F_STRING << 3 | WT_STRING)) {
+            if (has_nul(sp, sn))
+                return false;
+            val.type = RVR_T_STRING;
+            val.as.str.ptr = (char *)sp;
+            val.as.str.len = sn;
+        } else {
+            val.type = RVR_T_BYTES;
+            val.as.bytes.ptr = (uint8_t *)sp;
+            val.as.bytes.len = sn;
+        }
+        break;
+    case F_BOOL << 3 | WT_VARINT:
+    case F_INT << 3 | WT_VARINT:
+    case F_UINT << 3 | WT_VARINT:
+        if (!rd_varint(&r, &x) || r.p != r.end)
+            return false;
+        val = v[0] == (F_BOOL << 3) ? rvr_value_bool(x != 0)
+            : v[0] == (F_UINT << 3) ? rvr_value_u64(x)
+                                    : rvr_value_i64((int64_t)(x >> 1) ^ -(int64_t)(x & 1));
+        break;
+    case F_DOUBLE << 3 | WT_64BIT: {
+        double d;
+        if (!rd_fixed64(&r, &x) || r.p != r.end)
+            return false;
+        memcpy(&d, &x, sizeof d);
+        val = rvr_value_f64(d);
+        break;
+    }
+    case F_UUID << 3 | WT_STRING:
+        if (n != 18 || v[1] != 16)
+            return false;
+        val.type = RVR_T_UUID;
+        memcpy(val.as.uuid.bytes, v + 2, 16);
+        break;
+    default:
+        return false;   /* lists, maps, anything unusual */
+    }
+    if (out != NULL)
+        *out = val;
+    return true;
+}
+
+/* Entries are kept raw only when all of them fit in RVR_WIRE_RAW_BYTES
+ * (below 128), so every length inside is a one-byte varint: the check
+ * insists on that, and the lookup then reads lengths as single bytes.
+ * Entry layout: T_ENTRY len T_KEY keylen key T_VALUE vlen value. */
+
+bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t *count)
+{
+    const uint8_t *names[RVR_WIRE_RAW_MAX];
+    size_t lens[RVR_WIRE_RAW_MAX];
+    uint32_t k = 0;
+    if (n > RVR_WIRE_RAW_BYTES)
+        return false;
+    for (const uint8_t *p = a, *end = a + n; p < end;) {
+        if (k == RVR_WIRE_RAW_MAX || k >= max_attrs || end - p < 2 || p[0] != T_ENTRY ||
+            p[1] >= 0x80 || p[1] > end - p - 2)
+            return false;
+        const uint8_t *e = p + 2, *ee = e + p[1];
+        p = ee;
+        /* What decode_entry_fast in wire_msg.c accepts, and nothing else. */
+        if (ee - e < 4 || e[0] != T_KEY || e[1] == 0 || e[1] >= 0x80 || e[1] > ee - e - 2)
+            return false;
+        const uint8_t *key = e + 2, *v = key + e[1];
+        size_t kn = e[1];
+        if (ee - v < 2 || v[0] != T_VALUE || v[1] < 2 || v[1] != ee - v - 2 || has_nul(key, kn) ||
+            !raw_value(v + 2, v[1], NULL))
+            return false;
+        for (uint32_t i = 0; i < k; i++)
+            if (lens[i] == kn && memcmp(names[i], key, kn) == 0)
+                return false;   /* a repeated name: the map decides which one wins */
+        names[k] = key;
+        lens[k++] = kn;
+    }
+    *count = k;
+    return true;
+}
+
+bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, size_t len, rvr_value *out)
+{
+    /* Checked entries: no bounds to test but the end. */
+    for (const uint8_t *p = a, *end = a + n; p < end; p += 2 + p[1]) {
+        const uint8_t *e = p + 2;
+        if (e[1] != len || !rvr_key_eq((const char *)e + 2, name, len))
+            continue;
+        const uint8_t *v = e + 2 + len;
+        return raw_value(v + 2, v[1], out);
+    }
+    return false;
+}
+
+rvr_status rvr_packet_unraw_slow(const rvr_packet *cp)
+{
+    /* Logically const: the map is another view of the same attributes. */
+    rvr_packet *p = (rvr_packet *)cp;
+    rvr_map empty = p->attrs;
+    rvr_status st = rvr_wire_decode_attrs(p->raw, p->raw_len, &p->attrs);
+    if (st != RVR_OK) {
+        rvr_map_fini(&p->attrs);   /* what was decoded before memory ran out */
+        p->attrs = empty;
+        return st;
+    }
+    /* The raw bytes stay where they are: values read from them remain
+     * valid until the packet is freed. */
+    p->raw = NULL;
+    p->raw_len = p->raw_n = 0;
+    return RVR_OK;
+}

@@ -1,0 +1,322 @@
+/* test_wire_raw — received attributes kept as they came (wire_raw.c): a
+ * small message of flat attributes reads, compares, copies, changes and
+ * forwards exactly as one decoded into a map, and anything else is decoded
+ * as before.  In-process. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutest.h"
+#include "packet_impl.h"
+#include "wire.h"
+
+static const uint8_t blob[5] = { 1, 0, 2, 0, 3 };
+static const rvr_uuid dst = { { 9, 8, 7, 6, 5, 4, 3, 2, 1 } };
+
+/* One attribute of each flat type: a message that stays raw. */
+static rvr_packet *flat(void)
+{
+    rvr_packet *p = rvr_packet_new("flat");
+    p->src = rvr_uuid_generate();
+    rvr_uuid u = { { 0xaa, 0xbb } };
+    rvr_packet_set_bool(p, "b", true);
+    rvr_packet_set_i64(p, "i", -300);
+    rvr_packet_set_u64(p, "u", 1ull << 40);
+    rvr_packet_set_f64(p, "d", -0.5);
+    rvr_packet_set_str(p, "s", "text");
+    rvr_packet_set_bytes(p, "y", blob, sizeof blob);
+    rvr_packet_set_uuid(p, "id", &u);
+    return p;
+}
+
+static void encode(const rvr_packet *p, rvr_buf *b)
+{
+    b->len = 0;
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_put_packet(b, &dst, p), RVR_OK);
+}
+
+/* Decodes the MSG frame in b with limits lim (NULL: defaults). */
+static rvr_status decode(const rvr_buf *b, const rvr_wire_limits *lim, rvr_packet **out)
+{
+    rvr_wire_limits def;
+    rvr_wire_limits_default(&def);
+    rvr_wire_msg h;
+    *out = NULL;
+    return rvr_wire_get_msg(b->data + RVR_WIRE_HDR_LEN, b->len - RVR_WIRE_HDR_LEN,
+                            lim != NULL ? lim : &def, &h, out);
+}
+
+static rvr_packet *received(const rvr_packet *p)
+{
+    rvr_buf b = { 0 };
+    encode(p, &b);
+    rvr_packet *q;
+    CU_ASSERT_EQUAL(decode(&b, NULL, &q), RVR_OK);
+    rvr_buf_free(&b);
+    return q;
+}
+
+static void test_getters(void)
+{
+    rvr_packet *p = flat(), *q = received(p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT_PTR_NOT_NULL(q->raw);   /* kept as it came */
+    CU_ASSERT_EQUAL(rvr_packet_count(q), 7);
+    bool b = false;
+    int64_t i = 0;
+    uint64_t u = 0;
+    double d = 0;
+    rvr_uuid id;
+    const uint8_t *y;
+    size_t n;
+    CU_ASSERT(rvr_packet_get_bool(q, "b", &b) == RVR_OK && b);
+    CU_ASSERT(rvr_packet_get_i64(q, "i", &i) == RVR_OK && i == -300);
+    CU_ASSERT(rvr_packet_get_u64(q, "u", &u) == RVR_OK && u == 1ull << 40);
+    CU_ASSERT(rvr_packet_get_f64(q, "d", &d) == RVR_OK && d == -0.5);
+    CU_ASSERT(rvr_packet_get_uuid(q, "id", &id) == RVR_OK && id.bytes[0] == 0xaa && id.bytes[1] == 0xbb);
+    CU_ASSERT(rvr_packet_get_bytes(q, "y", &y, &n) == RVR_OK && n == sizeof blob &&
+              memcmp(y, blob, n) == 0);
+    CU_ASSERT(rvr_packet_has(q, "y"));
+    CU_ASSERT(!rvr_packet_has(q, "nope"));
+    CU_ASSERT(!rvr_packet_has(q, ""));
+    CU_ASSERT_EQUAL(rvr_packet_get_i64(q, "nope", &i), RVR_ENOATTR);
+    CU_ASSERT_EQUAL(rvr_packet_get_i64(q, "u", &i), RVR_ETYPE);
+    CU_ASSERT_EQUAL(rvr_packet_get_bytes(q, "s", &y, &n), RVR_ETYPE);
+    CU_ASSERT_EQUAL(rvr_packet_get_i64(q, NULL, &i), RVR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(q->raw);   /* none of that needed the map */
+
+    /* A string is handed out NUL-terminated: that one decodes the map,
+     * and what was read before stays valid. */
+    const char *s;
+    CU_ASSERT(rvr_packet_get_str(q, "s", &s, &n) == RVR_OK && n == 4 && strcmp(s, "text") == 0);
+    CU_ASSERT_PTR_NULL(q->raw);
+    CU_ASSERT(memcmp(y, blob, sizeof blob) == 0);
+    CU_ASSERT_EQUAL(rvr_packet_count(q), 7);
+    CU_ASSERT(rvr_packet_equal(p, q));
+    rvr_packet_free(p);
+    rvr_packet_free(q);
+}
+
+/* Every call that needs the map gets the one a decode would build. */
+static void test_map_views(void)
+{
+    rvr_packet *p = flat();
+    rvr_packet *q = received(p);
+    CU_ASSERT(rvr_packet_equal(q, p));   /* equal, from the raw side */
+    rvr_packet_free(q);
+
+    q = received(p);
+    const rvr_map *m = rvr_packet_attrs(q);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT(rvr_map_equal(m, rvr_packet_attrs(p)));
+    rvr_packet_free(q);
+
+    q = received(p);
+    for (size_t i = 0; i < rvr_packet_count(p); i++) {   /* same order */
+        const char *a, *b;
+        const rvr_value *va, *vb;
+        CU_ASSERT_EQUAL(rvr_packet_at(q, i, &a, &va), RVR_OK);
+        CU_ASSERT_EQUAL(rvr_packet_at(p, i, &b, &vb), RVR_OK);
+        CU_ASSERT(strcmp(a, b) == 0 && rvr_value_equal(va, vb));
+    }
+    rvr_packet_free(q);
+
+    q = received(p);
+    const rvr_value *v;
+    CU_ASSERT(rvr_packet_get(q, "i", &v) == RVR_OK && v->type == RVR_T_INT && v->as.i == -300);
+    rvr_packet_free(q);
+
+    q = received(p);
+    rvr_packet *c = rvr_packet_copy(q);
+    CU_ASSERT(rvr_packet_equal(c, p));
+    rvr_packet_free(c);
+    rvr_packet_free(q);
+
+    /* A receive that matches on an attribute value. */
+    q = received(p);
+    rvr_match *mt = rvr_match_new();
+    rvr_match_eq_i64(mt, "i", -300);
+    CU_ASSERT(rvr_match_test(mt, q));
+    rvr_match_free(mt);
+    mt = rvr_match_new();
+    rvr_match_eq_i64(mt, "i", 300);
+    CU_ASSERT(!rvr_match_test(mt, q));
+    rvr_match_free(mt);
+    rvr_packet_free(q);
+    rvr_packet_free(p);
+}
+
+/* Changing a received packet: the other attributes and what was read
+ * before stay as they were. */
+static void test_changes(void)
+{
+    rvr_packet *p = flat(), *q = received(p);
+    const uint8_t *y;
+    size_t n;
+    CU_ASSERT_EQUAL(rvr_packet_get_bytes(q, "y", &y, &n), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_i64(q, "i", 7), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_str(q, "new", "v"), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_remove(q, "b"), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_count(q), 7);
+    CU_ASSERT(memcmp(y, blob, sizeof blob) == 0);
+    int64_t i = 0;
+    double d = 0;
+    CU_ASSERT(rvr_packet_get_i64(q, "i", &i) == RVR_OK && i == 7);
+    CU_ASSERT(rvr_packet_get_f64(q, "d", &d) == RVR_OK && d == -0.5);
+    CU_ASSERT(!rvr_packet_has(q, "b"));
+    rvr_packet_free(q);
+
+    q = received(p);
+    CU_ASSERT_EQUAL(rvr_packet_set_bytes(q, "y", "zz", 2), RVR_OK);
+    CU_ASSERT(rvr_packet_get_bytes(q, "y", &y, &n) == RVR_OK && n == 2 && memcmp(y, "zz", 2) == 0);
+    rvr_packet_free(q);
+
+    q = received(p);
+    void *big = rvr_bytes_alloc(3);
+    memcpy(big, "abc", 3);
+    CU_ASSERT_EQUAL(rvr_packet_give_bytes(q, "g", big, 3), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_count(q), 8);
+    rvr_packet_free(q);
+    rvr_packet_free(p);
+}
+
+/* Sent on (a forward, an echo), a raw packet is the same frame again;
+ * changed, it is encoded from its map. */
+static void test_forward(void)
+{
+    rvr_packet *p = flat(), *q = received(p);
+    rvr_buf a = { 0 }, b = { 0 };
+    encode(p, &a);
+    encode(q, &b);
+    CU_ASSERT_PTR_NOT_NULL(q->raw);
+    CU_ASSERT(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    CU_ASSERT_EQUAL(b.len, rvr_wire_packet_size(&dst, q));
+    uint8_t small[1024], *f;
+    size_t n = rvr_wire_put_packet_small(small, sizeof small, &dst, q, &f);
+    CU_ASSERT(n == a.len && memcmp(f, a.data, n) == 0);
+    rvr_wire_sized sz;
+    rvr_wire_packet_sizes(&dst, q, &sz);
+    b.len = 0;
+    CU_ASSERT_EQUAL(rvr_wire_put_packet_sized(&b, &dst, q, &sz), RVR_OK);
+    CU_ASSERT(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+
+    rvr_packet_set_i64(q, "i", 1);
+    rvr_packet_set_i64(p, "i", 1);
+    encode(p, &a);
+    encode(q, &b);
+    CU_ASSERT(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    rvr_buf_free(&a);
+    rvr_buf_free(&b);
+    rvr_packet_free(p);
+    rvr_packet_free(q);
+}
+
+/* Messages that are not kept raw decode as before: nested values, a
+ * repeated name (the last one wins), more attributes or bytes than
+ * raw allows, none at all. */
+static void test_decoded(void)
+{
+    rvr_packet *p = rvr_packet_new("nested");
+    rvr_map *m = rvr_map_new();
+    rvr_packet_set_map(p, "m", m);
+    rvr_packet *q = received(p);
+    CU_ASSERT_PTR_NULL(q->raw);
+    CU_ASSERT(rvr_packet_equal(p, q));
+    rvr_packet_free(p);
+    rvr_packet_free(q);
+
+    p = rvr_packet_new("many");
+    for (int i = 0; i <= RVR_WIRE_RAW_MAX; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%d", i);
+        rvr_packet_set_bool(p, k, true);
+    }
+    q = received(p);
+    CU_ASSERT_PTR_NULL(q->raw);
+    CU_ASSERT(rvr_packet_equal(p, q));
+    rvr_packet_free(p);
+    rvr_packet_free(q);
+
+    uint8_t big[RVR_WIRE_RAW_BYTES] = { 0 };
+    p = rvr_packet_new("big");
+    rvr_packet_set_bytes(p, "big", big, sizeof big);
+    q = received(p);
+    CU_ASSERT_PTR_NULL(q->raw);
+    CU_ASSERT(rvr_packet_equal(p, q));
+    rvr_packet_free(p);
+    rvr_packet_free(q);
+
+    p = rvr_packet_new("none");
+    q = received(p);
+    CU_ASSERT(q->raw == NULL && rvr_packet_count(q) == 0);
+    rvr_packet_free(p);
+    rvr_packet_free(q);
+
+    /* "a" twice: encode one packet holding a=1, b=2, rename b to a. */
+    p = rvr_packet_new("dup");
+    rvr_packet_set_i64(p, "a", 1);
+    rvr_packet_set_i64(p, "b", 2);
+    rvr_buf b = { 0 };
+    encode(p, &b);
+    uint8_t *at = NULL;
+    for (size_t i = b.len - 1; i > 0 && at == NULL; i--)
+        if (b.data[i - 1] == T_KEY && b.data[i] == 1 && i + 1 < b.len && b.data[i + 1] == 'b')
+            at = &b.data[i + 1];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    *at = 'a';
+    CU_ASSERT_EQUAL(decode(&b, NULL, &q), RVR_OK);
+    int64_t v = 0;
+    CU_ASSERT(q->raw == NULL && rvr_packet_count(q) == 1);
+    CU_ASSERT(rvr_packet_get_i64(q, "a", &v) == RVR_OK && v == 2);
+    rvr_buf_free(&b);
+    rvr_packet_free(p);
+    rvr_packet_free(q);
+}
+
+/* Limits and malformed entries give the errors a full decode gives. */
+static void test_errors(void)
+{
+    rvr_packet *p = flat(), *q;
+    rvr_buf b = { 0 };
+    encode(p, &b);
+    rvr_wire_limits lim;
+    rvr_wire_limits_default(&lim);
+    lim.max_attrs = 6;
+    CU_ASSERT_EQUAL(decode(&b, &lim, &q), RVR_ELIMIT);
+    CU_ASSERT_PTR_NULL(q);
+    lim.max_attrs = 7;
+    CU_ASSERT_EQUAL(decode(&b, &lim, &q), RVR_OK);
+    rvr_packet_free(q);
+
+    /* A NUL inside the string "text", and inside the name "id". */
+    uint8_t *s = memmem(b.data, b.len, "text", 4), *k = memmem(b.data, b.len, "\x02id", 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+    s[1] = 0;
+    CU_ASSERT_EQUAL(decode(&b, NULL, &q), RVR_EPROTO);
+    s[1] = 'e';
+    k[2] = 0;
+    CU_ASSERT_EQUAL(decode(&b, NULL, &q), RVR_EPROTO);
+    k[2] = 'd';
+    /* A uuid of 15 bytes: its length byte says 15. */
+    k[6] = 15;
+    CU_ASSERT_EQUAL(decode(&b, NULL, &q), RVR_EPROTO);
+    rvr_buf_free(&b);
+    rvr_packet_free(p);
+}
+
+static const CU_TestInfo tests[] = {
+    { "typed getters read raw attributes in place", test_getters },
+    { "map, iteration, copy, equality and match see the decoded map", test_map_views },
+    { "changing a received packet", test_changes },
+    { "a raw packet sent on is the same frame", test_forward },
+    { "nested, repeated, many or large attributes are decoded", test_decoded },
+    { "limits and malformed entries: the same errors", test_errors },
+    CU_TEST_INFO_NULL,
+};
+
+int main(void)
+{
+    cutest_suite("wire_raw", tests);
+    return cutest_run();
+}
