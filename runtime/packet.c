@@ -85,6 +85,7 @@ rvr_packet *rvr_packet_new(const char *tag)
         rvr_block_free(p);
         return NULL;
     }
+    p->raw = (const uint8_t *)p->attrs.store_next;   /* no entries yet, built raw */
     return p;
 }
 
@@ -100,14 +101,12 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
 
 bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n, uint32_t count)
 {
-    /* At the top of the block, below the map's inline storage: unraw can
-     * then decode into that storage while the raw bytes stay put. */
+    /* At the start of the map's inline storage (see wire_raw.c). */
     rvr_map *m = &p->attrs;
     if (m->len != 0 || m->store_next == NULL || n > (size_t)(m->store_hi - m->store_next))
         return false;
-    m->store_hi -= n;
-    memcpy(m->store_hi, a, n);
-    p->raw = (const uint8_t *)m->store_hi;
+    memcpy(m->store_next, a, n);
+    p->raw = (const uint8_t *)m->store_next;
     p->raw_len = (uint32_t)n;
     p->raw_n = count;
     return true;
@@ -215,8 +214,48 @@ rvr_status rvr_packet_remove(rvr_packet *p, const char *name)
 
 /* ---- setters ------------------------------------------------------------------ */
 
+/* Appends attribute name = *v (flat; with v NULL, the string (t) or bytes
+ * data[0..len)) to p's raw entries, if p still has them, name is new and
+ * valid, and the entry fits (wire_raw.c); false: the map takes it. */
+static bool raw_put(rvr_packet *p, const char *name, const rvr_value *v, rvr_type t,
+                    const void *data, size_t len)
+{
+    if (p->raw == NULL || name == NULL || p->raw_n == RVR_WIRE_RAW_MAX)
+        return false;
+    size_t kn = rvr_name_len(name, RVR_MAX_NAME), n = p->raw_len;
+    size_t cap = (size_t)(p->attrs.store_hi - p->attrs.store_next);
+    if (cap > RVR_WIRE_RAW_BYTES)
+        cap = RVR_WIRE_RAW_BYTES;
+    uint8_t *a = (uint8_t *)p->raw;
+    if (kn == 0 || kn > RVR_MAX_NAME || rvr_wire_raw_find(a, n, name, kn, NULL))
+        return false;
+    if (v != NULL ? !rvr_wire_raw_append(a, &n, cap, name, kn, v)
+                  : !rvr_wire_raw_append_blob(a, &n, cap, name, kn, t == RVR_T_STRING, data, len))
+        return false;
+    p->raw_len = (uint32_t)n;
+    p->raw_n++;
+    return true;
+}
+
+/* raw_put of a string or bytes value the map would take (a string
+ * without NUL). */
+static bool raw_put_blob(rvr_packet *p, const char *name, rvr_type t, const void *data, size_t len)
+{
+    if (p->raw == NULL || len >= RVR_WIRE_RAW_BYTES || (data == NULL && len > 0) ||
+        (t == RVR_T_STRING && len > 0 && memchr(data, '\0', len) != NULL))
+        return false;
+    return raw_put(p, name, NULL, t, data, len);
+}
+
 rvr_status rvr_packet_set(rvr_packet *p, const char *name, rvr_value *v)
 {
+    if (p != NULL && v != NULL &&
+        (v->type == RVR_T_BOOL || v->type == RVR_T_INT || v->type == RVR_T_UINT ||
+         v->type == RVR_T_DOUBLE || v->type == RVR_T_UUID) &&
+        raw_put(p, name, v, RVR_T_NONE, NULL, 0)) {
+        memset(v, 0, sizeof *v);   /* taken, as the map would */
+        return RVR_OK;
+    }
     rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
     /* The attribute set is level 0: an attribute may be RVR_MAX_DEPTH deep. */
     return st != RVR_OK ? st : rvr_map_put(&p->attrs, name, v, RVR_MAX_DEPTH);
@@ -268,6 +307,8 @@ rvr_status rvr_packet_set_str(rvr_packet *p, const char *name, const char *s)
 rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
                                size_t len)
 {
+    if (p != NULL && raw_put_blob(p, name, RVR_T_STRING, s, len))
+        return RVR_OK;
     rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
     return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
 }
@@ -275,6 +316,8 @@ rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
 rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *data,
                                 size_t len)
 {
+    if (p != NULL && raw_put_blob(p, name, RVR_T_BYTES, data, len))
+        return RVR_OK;
     rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
     return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_BYTES, data, len);
 }

@@ -117,7 +117,10 @@ rvr_status rvr_send_typed(rvr_vr *self, const rvr_uuid *dst, const rvr_schema *s
     rvr_status st = rvr_schema_register(s);
     if (st != RVR_OK && st != RVR_EEXIST)
         return st;
-    rvr_packet *p = rvr_packet_new(s->tag);
+    size_t tag_len = strlen(s->tag);
+    if (tag_len == 0 || tag_len > RVR_MAX_NAME)
+        return RVR_EINVAL;
+    rvr_packet *p = rvr_packet_new_n(s->tag, tag_len);   /* a map, not raw: it has a body */
     if (p == NULL)
         return RVR_ENOMEM;
     if ((p->body = malloc(s->size)) == NULL) {

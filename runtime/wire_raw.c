@@ -7,7 +7,13 @@
  * entries (rvr_wire_raw_check, the same rules as rvr_wire_decode_attrs) and
  * copies them, encoded, into the packet's block (rvr_packet_keep_raw); the
  * getters scan them (rvr_wire_raw_find); rvr_packet_unraw decodes them into
- * the map when a caller needs the map itself. */
+ * the map when a caller needs the map itself.
+ *
+ * A packet made with rvr_packet_new starts the same way: its setters
+ * append encoded entries (rvr_wire_raw_append) while the names are new and
+ * the values flat and small, so that sending it copies them and freeing it
+ * frees nothing.  The raw bytes sit at the start of the map's inline
+ * storage, which nothing else uses while the map is empty. */
 #include "wire.h"
 
 #include "packet_impl.h"
@@ -122,19 +128,66 @@ bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, size_t len,
     return false;
 }
 
+/* Room for an entry of name[0..len) whose value takes vs bytes, at the
+ * end of a[0..*n) (cap bytes at most): where the value goes, or NULL.
+ * Writes the bytes put_entry_head in wire.c writes. */
+static uint8_t *entry_head(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
+                           size_t vs)
+{
+    size_t inner = 2 + len + 2 + vs;
+    if (cap > RVR_WIRE_RAW_BYTES || vs >= 0x80 || inner >= 0x80 || 2 + inner > cap - *n)
+        return NULL;
+    uint8_t *q = a + *n;
+    *n += 2 + inner;
+    q[0] = T_ENTRY;
+    q[1] = (uint8_t)inner;
+    q[2] = T_KEY;
+    q[3] = (uint8_t)len;
+    rvr_copy_short(q + 4, name, len);
+    q += 4 + len;
+    q[0] = T_VALUE;
+    q[1] = (uint8_t)vs;
+    return q + 2;
+}
+
+bool rvr_wire_raw_append(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
+                         const rvr_value *v)
+{
+    if (v->type == RVR_T_LIST || v->type == RVR_T_MAP)
+        return false;
+    size_t vs = rvr_value_enc_size(v);
+    uint8_t *q = entry_head(a, n, cap, name, len, vs);
+    if (q != NULL)
+        rvr_value_enc_put(q, v);   /* as codec.c encodes a Value */
+    return q != NULL;
+}
+
+bool rvr_wire_raw_append_blob(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
+                              bool str, const void *data, size_t dlen)
+{
+    uint8_t *q = dlen < 0x80 ? entry_head(a, n, cap, name, len, 2 + dlen) : NULL;
+    if (q == NULL)
+        return false;
+    q[0] = str ? T_STR : T_BYTES;
+    q[1] = (uint8_t)dlen;
+    if (dlen > 0)
+        memcpy(q + 2, data, dlen);
+    return true;
+}
+
 rvr_status rvr_packet_unraw_slow(const rvr_packet *cp)
 {
     /* Logically const: the map is another view of the same attributes. */
     rvr_packet *p = (rvr_packet *)cp;
     rvr_map empty = p->attrs;
+    p->attrs.store_next += p->raw_len;   /* the raw bytes stay where they are */
     rvr_status st = rvr_wire_decode_attrs(p->raw, p->raw_len, &p->attrs);
     if (st != RVR_OK) {
         rvr_map_fini(&p->attrs);   /* what was decoded before memory ran out */
         p->attrs = empty;
         return st;
     }
-    /* The raw bytes stay where they are: values read from them remain
-     * valid until the packet is freed. */
+    /* Values read from the raw bytes remain valid until p is freed. */
     p->raw = NULL;
     p->raw_len = p->raw_n = 0;
     return RVR_OK;

@@ -305,11 +305,95 @@ static void test_errors(void)
     rvr_packet_free(p);
 }
 
+/* Sets the attributes of flat() on p, in the same order. */
+static void set_flat(rvr_packet *p)
+{
+    rvr_uuid u = { { 0xaa, 0xbb } };
+    CU_ASSERT_EQUAL(rvr_packet_set_bool(p, "b", true), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_i64(p, "i", -300), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_u64(p, "u", 1ull << 40), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_f64(p, "d", -0.5), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_str(p, "s", "text"), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_bytes(p, "y", blob, sizeof blob), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_uuid(p, "id", &u), RVR_OK);
+}
+
+/* A new packet's setters build the raw form while they can: the same
+ * frame, the same values, the same errors as a map. */
+static void test_built(void)
+{
+    rvr_packet *p = rvr_packet_new("flat"), *m = rvr_packet_new("flat");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rvr_packet_attrs(m));   /* m: a map from here on */
+    CU_ASSERT_PTR_NULL(m->raw);
+    set_flat(p);
+    set_flat(m);
+    CU_ASSERT_PTR_NOT_NULL(p->raw);
+    CU_ASSERT_PTR_NULL(m->raw);
+    CU_ASSERT_EQUAL(rvr_packet_count(p), 7);
+    rvr_buf a = { 0 }, b = { 0 };
+    encode(p, &a);
+    encode(m, &b);
+    CU_ASSERT(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    uint8_t small[1024], *f;
+    size_t n = rvr_wire_put_packet_small(small, sizeof small, &dst, p, &f);
+    CU_ASSERT(n == b.len && memcmp(f, b.data, n) == 0);
+    int64_t i = 0;
+    const uint8_t *y;
+    CU_ASSERT(rvr_packet_get_i64(p, "i", &i) == RVR_OK && i == -300);
+    CU_ASSERT(rvr_packet_get_bytes(p, "y", &y, &n) == RVR_OK && n == sizeof blob);
+    CU_ASSERT(rvr_packet_equal(p, m));
+
+    /* Errors are the map's. */
+    CU_ASSERT_EQUAL(rvr_packet_set_strn(p, "nul", "a\0b", 3), RVR_EINVAL);
+    CU_ASSERT_EQUAL(rvr_packet_set_i64(p, "", 1), RVR_EINVAL);
+    CU_ASSERT_EQUAL(rvr_packet_set_bytes(p, "null", NULL, 2), RVR_EINVAL);
+    CU_ASSERT_EQUAL(rvr_packet_set_bytes(p, "none", NULL, 0), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_count(p), 8);
+
+    /* A name set again: the map, value replaced in place. */
+    CU_ASSERT_EQUAL(rvr_packet_set_i64(p, "i", 5), RVR_OK);
+    CU_ASSERT_PTR_NULL(p->raw);
+    CU_ASSERT(rvr_packet_get_i64(p, "i", &i) == RVR_OK && i == 5);
+    CU_ASSERT(memcmp(y, blob, sizeof blob) == 0);   /* still valid */
+    CU_ASSERT_EQUAL(rvr_packet_count(p), 8);
+    rvr_packet_free(p);
+
+    /* Past the raw form's room, or a list: the map, nothing lost. */
+    p = rvr_packet_new("grow");
+    for (int k = 0; k < 40; k++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%d", k);
+        CU_ASSERT_EQUAL(rvr_packet_set_i64(p, key, k), RVR_OK);
+    }
+    CU_ASSERT_PTR_NULL(p->raw);
+    CU_ASSERT_EQUAL(rvr_packet_count(p), 40);
+    CU_ASSERT(rvr_packet_get_i64(p, "k0", &i) == RVR_OK && i == 0);
+    CU_ASSERT(rvr_packet_get_i64(p, "k39", &i) == RVR_OK && i == 39);
+    rvr_packet *q = received(p);
+    CU_ASSERT(rvr_packet_equal(p, q));
+    rvr_packet_free(q);
+    rvr_packet_free(p);
+
+    p = rvr_packet_new("list");
+    rvr_packet_set_i64(p, "first", 1);
+    rvr_list *l = rvr_list_new();
+    rvr_list_append_i64(l, 2);
+    CU_ASSERT_EQUAL(rvr_packet_set_list(p, "l", l), RVR_OK);
+    CU_ASSERT(p->raw == NULL && rvr_packet_count(p) == 2);
+    CU_ASSERT(rvr_packet_get_i64(p, "first", &i) == RVR_OK && i == 1);
+    rvr_packet_free(p);
+
+    rvr_buf_free(&a);
+    rvr_buf_free(&b);
+    rvr_packet_free(m);
+}
+
 static const CU_TestInfo tests[] = {
     { "typed getters read raw attributes in place", test_getters },
     { "map, iteration, copy, equality and match see the decoded map", test_map_views },
     { "changing a received packet", test_changes },
     { "a raw packet sent on is the same frame", test_forward },
+    { "a new packet builds the raw form: the same frame and errors", test_built },
     { "nested, repeated, many or large attributes are decoded", test_decoded },
     { "limits and malformed entries: the same errors", test_errors },
     CU_TEST_INFO_NULL,
