@@ -36,11 +36,7 @@ void rvr_map_init(rvr_map *m)
 void rvr_map_init_inline(rvr_map *m, void *buf, size_t size, uint32_t entries)
 {
     rvr_map_init(m);
-    m->entries = buf;
-    m->cap = entries;
-    m->store_lo = buf;
-    m->store_next = (char *)buf + (size_t)entries * sizeof(rvr_map_entry);
-    m->store_hi = (char *)buf + size;
+    rvr_map_set_inline(m, buf, size, entries);
 }
 
 static bool in_store(const rvr_map *m, const void *p)

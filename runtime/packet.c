@@ -58,7 +58,9 @@ static rvr_status tag_store(rvr_packet *p, const char *tag, size_t n)
     return RVR_OK;
 }
 
-static rvr_packet *packet_alloc(void)
+/* A new packet with a valid tag of n bytes (tag[0..n), not necessarily
+ * NUL-terminated). */
+static rvr_packet *packet_alloc(const char *tag, size_t n)
 {
     rvr_packet *p = rvr_block_alloc();
     if (p == NULL)
@@ -68,8 +70,18 @@ static rvr_packet *packet_alloc(void)
      * becomes `rep stos`, slower than the rest of making a packet). */
     static const rvr_packet zero;
     memcpy(p, &zero, sizeof *p);
-    rvr_map_init_inline(&p->attrs, (char *)p + PKT_STORE_OFF, RVR_BLOCK_SIZE - PKT_STORE_OFF,
-                        PKT_ENTRIES);
+    rvr_map_set_inline(&p->attrs, (char *)p + PKT_STORE_OFF, RVR_BLOCK_SIZE - PKT_STORE_OFF,
+                       PKT_ENTRIES);
+    if (n < PKT_TAG_INLINE) {   /* most tags: no old one to free, no malloc */
+        char *buf = tag_inline(p);
+        rvr_copy_short(buf, tag, n);
+        buf[n] = '\0';
+        p->tag = buf;
+        p->tag_len = (uint32_t)n;
+    } else if (tag_store(p, tag, n) != RVR_OK) {
+        rvr_block_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -78,25 +90,15 @@ rvr_packet *rvr_packet_new(const char *tag)
     long n = tag_length(tag);
     if (n < 0)
         return NULL;
-    rvr_packet *p = packet_alloc();
-    if (p == NULL)
-        return NULL;
-    if (tag_store(p, tag, (size_t)n) != RVR_OK) {
-        rvr_block_free(p);
-        return NULL;
-    }
-    p->raw = (const uint8_t *)p->attrs.store_next;   /* no entries yet, built raw */
+    rvr_packet *p = packet_alloc(tag, (size_t)n);
+    if (p != NULL)
+        p->raw = (const uint8_t *)p->attrs.store_next;   /* no entries yet, built raw */
     return p;
 }
 
 rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
 {
-    rvr_packet *p = packet_alloc();
-    if (p != NULL && tag_store(p, tag, n) != RVR_OK) {
-        rvr_block_free(p);
-        return NULL;
-    }
-    return p;
+    return packet_alloc(tag, n);
 }
 
 bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n, uint32_t count)
@@ -130,15 +132,11 @@ rvr_packet *rvr_packet_copy(const rvr_packet *p)
     /* A copy of a typed packet is dynamic: its attributes show the fields. */
     if (rvr_packet_materialize(p) != RVR_OK || rvr_packet_unraw(p) != RVR_OK)
         return NULL;
-    rvr_packet *c = packet_alloc();
+    rvr_packet *c = packet_alloc(p->tag, p->tag_len);
     if (c == NULL)
         return NULL;
     c->src = p->src;
     c->schema = p->schema;
-    if (tag_store(c, p->tag, p->tag_len) != RVR_OK) {
-        rvr_block_free(c);
-        return NULL;
-    }
     if (rvr_map_copy_into(&c->attrs, &p->attrs) != RVR_OK) {
         rvr_packet_free(c);
         return NULL;
@@ -200,7 +198,7 @@ const rvr_map *rvr_packet_attrs(const rvr_packet *p)
 bool rvr_packet_has(const rvr_packet *p, const char *name)
 {
     if (p != NULL && p->raw != NULL && name != NULL)
-        return rvr_wire_raw_find(p->raw, p->raw_len, name, rvr_name_len(name, RVR_MAX_NAME), NULL);
+        return rvr_wire_raw_find(p->raw, p->raw_len, name, NULL);
     return p != NULL && rvr_map_get(&p->attrs, name) != NULL;
 }
 
@@ -227,7 +225,7 @@ static bool raw_put(rvr_packet *p, const char *name, const rvr_value *v, rvr_typ
     if (cap > RVR_WIRE_RAW_BYTES)
         cap = RVR_WIRE_RAW_BYTES;
     uint8_t *a = (uint8_t *)p->raw;
-    if (kn == 0 || kn > RVR_MAX_NAME || rvr_wire_raw_find(a, n, name, kn, NULL))
+    if (kn == 0 || kn > RVR_MAX_NAME || rvr_wire_raw_find(a, n, name, NULL))
         return false;
     if (v != NULL ? !rvr_wire_raw_append(a, &n, cap, name, kn, v)
                   : !rvr_wire_raw_append_blob(a, &n, cap, name, kn, t == RVR_T_STRING, data, len))
@@ -373,7 +371,7 @@ static rvr_status lookup(const rvr_packet *p, const char *name, rvr_type t,
     if (p == NULL || name == NULL || out == NULL)
         return RVR_EINVAL;
     if (p->raw != NULL && t != RVR_T_STRING) {
-        if (!rvr_wire_raw_find(p->raw, p->raw_len, name, rvr_name_len(name, RVR_MAX_NAME), v))
+        if (!rvr_wire_raw_find(p->raw, p->raw_len, name, v))
             return RVR_ENOATTR;
     } else {
         rvr_status st = rvr_packet_unraw(p);

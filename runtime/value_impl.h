@@ -33,6 +33,15 @@ void rvr_map_fini(rvr_map *m);
 /* An embedded map whose first `entries` entries, keys and short values live
  * in buf[0..size) (8-byte aligned), which outlives the map. */
 void rvr_map_init_inline(rvr_map *m, void *buf, size_t size, uint32_t entries);
+/* The same for m already zeroed (a packet's, copied from a zero template). */
+static inline void rvr_map_set_inline(rvr_map *m, void *buf, size_t size, uint32_t entries)
+{
+    m->entries = (rvr_map_entry *)buf;
+    m->cap = entries;
+    m->store_lo = (char *)buf;
+    m->store_next = (char *)buf + (size_t)entries * sizeof(rvr_map_entry);
+    m->store_hi = (char *)buf + size;
+}
 /* Moves whatever lives in m's inline storage to the heap, so that values
  * and keys may be taken out of m (before a steal). */
 rvr_status rvr_map_own(rvr_map *m);

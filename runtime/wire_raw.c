@@ -21,62 +21,63 @@
 
 /* The Value message v[0..n) (n < 128; kind byte first, as River writes
  * it) when it holds one flat value and nothing else, as decode_entry_fast
- * in wire_msg.c accepts it; *out (if not NULL) gets it. */
-static bool raw_value(const uint8_t *v, size_t n, rvr_value *out)
+ * in wire_msg.c accepts it; *out (if not NULL) gets it.  Stored field by
+ * field: a value built aside and copied in is read back wider than it was
+ * written, a store-forwarding stall on every get. */
+static inline __attribute__((always_inline)) bool raw_value(const uint8_t *v, size_t n,
+                                                         rvr_value *out)
 {
+    rvr_value scratch;
+    if (out == NULL)
+        out = &scratch;
     rd r = { v + 1, v + n };
-    const uint8_t *sp;
-    size_t sn;
     uint64_t x;
-    rvr_value val;
     switch (v[0]) {
     case F_STRING << 3 | WT_STRING:
-    case F_BYTES << 3 | WT_STRING:
-        if (n < 2 || v[1] != n - 2)   /* n < 128: a one-byte length, all that is left */
+        if (n < 2 || v[1] != n - 2 || has_nul(v + 2, v[1]))   /* n < 128: a one-byte length */
             return false;
-        sp = v + 2;
-        sn = v[1];
-        if (v[0] == (F_STRING << 3 | WT_STRING)) {
-            if (has_nul(sp, sn))
-                return false;
-            val.type = RVR_T_STRING;
-            val.as.str.ptr = (char *)sp;
-            val.as.str.len = sn;
-        } else {
-            val.type = RVR_T_BYTES;
-            val.as.bytes.ptr = (uint8_t *)sp;
-            val.as.bytes.len = sn;
-        }
-        break;
+        out->type = RVR_T_STRING;
+        out->as.str.ptr = (char *)v + 2;
+        out->as.str.len = v[1];
+        return true;
+    case F_BYTES << 3 | WT_STRING:
+        if (n < 2 || v[1] != n - 2)
+            return false;
+        out->type = RVR_T_BYTES;
+        out->as.bytes.ptr = (uint8_t *)v + 2;
+        out->as.bytes.len = v[1];
+        return true;
     case F_BOOL << 3 | WT_VARINT:
     case F_INT << 3 | WT_VARINT:
     case F_UINT << 3 | WT_VARINT:
         if (!rd_varint(&r, &x) || r.p != r.end)
             return false;
-        val = v[0] == (F_BOOL << 3) ? rvr_value_bool(x != 0)
-            : v[0] == (F_UINT << 3) ? rvr_value_u64(x)
-                                    : rvr_value_i64((int64_t)(x >> 1) ^ -(int64_t)(x & 1));
-        break;
-    case F_DOUBLE << 3 | WT_64BIT: {
-        double d;
+        if (v[0] == (F_BOOL << 3)) {
+            out->type = RVR_T_BOOL;
+            out->as.b = x != 0;
+        } else if (v[0] == (F_UINT << 3)) {
+            out->type = RVR_T_UINT;
+            out->as.u = x;
+        } else {
+            out->type = RVR_T_INT;
+            out->as.i = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);   /* zigzag */
+        }
+        return true;
+    case F_DOUBLE << 3 | WT_64BIT:
         if (!rd_fixed64(&r, &x) || r.p != r.end)
             return false;
-        memcpy(&d, &x, sizeof d);
-        val = rvr_value_f64(d);
-        break;
-    }
+        out->type = RVR_T_DOUBLE;
+        memcpy(&out->as.d, &x, sizeof x);
+        return true;
     case F_UUID << 3 | WT_STRING:
         if (n != 18 || v[1] != 16)
             return false;
-        val.type = RVR_T_UUID;
-        memcpy(val.as.uuid.bytes, v + 2, 16);
-        break;
+        out->type = RVR_T_UUID;
+        memcpy(out->as.uuid.bytes, v + 2, 16);
+        return true;
     default:
         return false;   /* lists, maps, anything unusual */
     }
-    if (out != NULL)
-        *out = val;
-    return true;
 }
 
 /* Entries are kept raw only when all of them fit in RVR_WIRE_RAW_BYTES
@@ -86,44 +87,45 @@ static bool raw_value(const uint8_t *v, size_t n, rvr_value *out)
 
 bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t *count)
 {
-    const uint8_t *names[RVR_WIRE_RAW_MAX];
-    size_t lens[RVR_WIRE_RAW_MAX];
-    uint32_t k = 0;
     if (n > RVR_WIRE_RAW_BYTES)
         return false;
-    for (const uint8_t *p = a, *end = a + n; p < end;) {
-        if (k == RVR_WIRE_RAW_MAX || k >= max_attrs || end - p < 2 || p[0] != T_ENTRY ||
-            p[1] >= 0x80 || p[1] > end - p - 2)
+    const uint8_t *end = a + n;
+    uint32_t k = 0;
+    for (const uint8_t *p = a; p < end; k++) {
+        /* What decode_entry_fast in wire_msg.c accepts, and nothing else:
+         * e = p + 2 holds T_KEY kn key T_VALUE vn value, en bytes. */
+        size_t left = (size_t)(end - p), en = left >= 2 ? p[1] : 0;
+        if (k == RVR_WIRE_RAW_MAX || k >= max_attrs || en < 4 || p[0] != T_ENTRY || en > left - 2)
             return false;
-        const uint8_t *e = p + 2, *ee = e + p[1];
-        p = ee;
-        /* What decode_entry_fast in wire_msg.c accepts, and nothing else. */
-        if (ee - e < 4 || e[0] != T_KEY || e[1] == 0 || e[1] >= 0x80 || e[1] > ee - e - 2)
-            return false;
-        const uint8_t *key = e + 2, *v = key + e[1];
+        const uint8_t *e = p + 2, *key = e + 2;
         size_t kn = e[1];
-        if (ee - v < 2 || v[0] != T_VALUE || v[1] < 2 || v[1] != ee - v - 2 || has_nul(key, kn) ||
+        if (e[0] != T_KEY || kn == 0 || kn + 4 > en)
+            return false;
+        const uint8_t *v = key + kn;
+        if (v[0] != T_VALUE || v[1] < 2 || 4 + kn + v[1] != en || has_nul(key, kn) ||
             !raw_value(v + 2, v[1], NULL))
             return false;
-        for (uint32_t i = 0; i < k; i++)
-            if (lens[i] == kn && memcmp(names[i], key, kn) == 0)
+        for (const uint8_t *q = a; q < p; q += 2 + q[1])
+            if (q[3] == kn && memcmp(q + 4, key, kn) == 0)
                 return false;   /* a repeated name: the map decides which one wins */
-        names[k] = key;
-        lens[k++] = kn;
+        p += 2 + en;
     }
     *count = k;
     return true;
 }
 
-bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, size_t len, rvr_value *out)
+bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, rvr_value *out)
 {
-    /* Checked entries: no bounds to test but the end. */
+    /* Checked entries: no bounds to test but the end.  The name is compared
+     * byte by byte, so its length is never measured: its NUL differs from
+     * any byte of a key. */
     for (const uint8_t *p = a, *end = a + n; p < end; p += 2 + p[1]) {
-        const uint8_t *e = p + 2;
-        if (e[1] != len || !rvr_key_eq((const char *)e + 2, name, len))
-            continue;
-        const uint8_t *v = e + 2 + len;
-        return raw_value(v + 2, v[1], out);
+        const uint8_t *key = p + 4;
+        size_t kn = p[3], i = 0;
+        while (i < kn && (uint8_t)name[i] == key[i])
+            i++;
+        if (i == kn && name[kn] == '\0')
+            return raw_value(key + kn + 2, key[kn + 1], out);
     }
     return false;
 }

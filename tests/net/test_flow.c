@@ -40,13 +40,13 @@ static void test_start(void)
     started = true;
 }
 
-/* n1 streams n packets of `size` extra bytes to `to`, which sleeps 20 us
- * after each; returns the most packets that waited in its mailbox at once
- * (or UINT64_MAX on loss). */
-static uint64_t slow_stream(const node *to, uint64_t n, uint64_t size)
+/* n1 streams n packets of `size` extra bytes to `to`, which sleeps
+ * delay_us after each; returns the most packets that waited in its mailbox
+ * at once (or UINT64_MAX on loss). */
+static uint64_t slow_stream(const node *to, uint64_t n, uint64_t size, uint64_t delay_us)
 {
     rvr_packet *e = node_expect_cmd(n, &n1.vr, NULL);
-    rvr_packet_set_u64(e, "delay_us", 20);
+    rvr_packet_set_u64(e, "delay_us", delay_us);
     rvr_packet_set_bool(e, "announce", true);
     CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &to->vr, e), RVR_OK);
     /* The stream starts once `to` takes it: packets that came before would
@@ -70,21 +70,23 @@ static uint64_t slow_stream(const node *to, uint64_t n, uint64_t size)
 static void test_slow_receiver_bounded(void)
 {
     CU_ASSERT_FATAL(started);
-    uint64_t most = slow_stream(&n2, STREAM, 0);
+    uint64_t most = slow_stream(&n2, STREAM, 0, 20);
     printf("\n    most waiting: %llu with RIVER_MAILBOX_HIGH=%d", (unsigned long long)most, HIGH);
     CU_ASSERT(most <= HIGH + 64);
     CU_ASSERT(most >= HIGH / 2);   /* it did fill up: the sender was held back */
-    uint64_t unbounded = slow_stream(&n3, STREAM, 0);
+    uint64_t unbounded = slow_stream(&n3, STREAM, 0, 20);
     printf(", %llu without flow control ", (unsigned long long)unbounded);
     CU_ASSERT(unbounded != UINT64_MAX && unbounded > 4 * HIGH);
 }
 
 /* The same with 16 KiB packets into n2, whose byte mark is 1 MiB: that
- * mark holds first, at 64 packets (plus one batch), far below 256. */
+ * mark holds first, at 64 packets (plus one batch), far below 256.  The
+ * receiver sleeps longer here: a sender slowed by a loaded machine (or a
+ * sanitizer) copying 16 KiB packets must still outrun it. */
 static void test_slow_receiver_bytes(void)
 {
     CU_ASSERT_FATAL(started);
-    uint64_t most = slow_stream(&n2, 2000, 16384);
+    uint64_t most = slow_stream(&n2, 2000, 16384, 100);
     printf("\n    most waiting: %llu packets of 16 KiB with RIVER_MAILBOX_HIGH_BYTES=1 MiB ",
            (unsigned long long)most);
     CU_ASSERT(most <= 64 + 64);
