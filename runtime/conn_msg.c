@@ -94,7 +94,12 @@ void rvr_conn_deliver(rvr_net *net, conn *c)
             rvr_vr_ref(c->dvr);   /* not read until this mailbox drains */
             c->held = c->dvr;
             atomic_fetch_add_explicit(&net->nheld, 1, memory_order_relaxed);
-            watch_reads(net, c, false);
+            /* Read by the VR itself, which reads only when it has drained
+             * its mailbox: no arrival wakes anyone meanwhile, so epoll
+             * need not be told (two system calls per hold). */
+            c->held_watched = rvr_mailbox_owner_reads(&c->dvr->mb);
+            if (!c->held_watched)
+                watch_reads(net, c, false);
         }
         return;
     }
@@ -129,7 +134,7 @@ void rvr_conn_unhold(rvr_net *net, conn *c)
 {
     if (c->held == NULL)
         return;
-    if (c->state != C_CLOSED)
+    if (c->state != C_CLOSED && !c->held_watched)
         watch_reads(net, c, true);
     rvr_vr_unref(c->held);
     c->held = NULL;

@@ -16,6 +16,8 @@
 #define HANDSHAKE_NS (10ull * 1000000000ull)   /* a connection must say HELLO within this */
 #define STOP_FLUSH_NS (1000000000ull)         /* rvr_net_stop writes queues this long at most */
 
+static uint64_t lease_check(rvr_net *net, uint64_t now);
+
 static void accept_all(rvr_net *net, uint64_t now)
 {
     for (;;) {
@@ -194,6 +196,9 @@ void *rvr_net_io_main(void *arg)
             timeout > net->cfg.flow_stall_ns / 2)
             timeout = net->cfg.flow_stall_ns / 2;   /* a VR may stop taking without telling */
         rvr_mutex_unlock(&net->io_lock);
+        uint64_t lease_next = lease_check(net, now);
+        if (lease_next < timeout)
+            timeout = lease_next;
         if (stop_at != 0 && timeout > 10000000u)
             timeout = 10000000u;
         atomic_fetch_add(&net->poll_busy, 1);
@@ -248,6 +253,7 @@ bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, ui
         !atomic_compare_exchange_strong(&net->poll_token, &no, true))
         return false;
     atomic_fetch_add(&net->poll_busy, 1);
+    rvr_net_lease_touch(net);   /* the sockets are in use: a kept lease stays */
     /* A push between the caller's last look and our taking the token poked
      * nobody we would hear (the I/O thread may have taken the poke, seeing
      * no token): look again.  From now on its re-poke reaches us. */
@@ -272,19 +278,83 @@ bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, ui
     return true;
 }
 
+/* With lease_lock held.  The first lease takes the sockets from the I/O
+ * thread; the last one gives them back (if some are ready by then, that
+ * wakes it). */
+static void lease_get_locked(rvr_net *net)
+{
+    if (net->leases++ == 0)
+        epoll_ctl(net->ep_io, EPOLL_CTL_DEL, net->ep, NULL);
+}
+
+static void lease_put_locked(rvr_net *net)
+{
+    struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &net->ep };
+    if (--net->leases == 0)
+        epoll_ctl(net->ep_io, EPOLL_CTL_ADD, net->ep, &eev);
+}
+
 void rvr_net_lease(rvr_net *net, bool on)
 {
     rvr_mutex_lock(&net->lease_lock);
-    int was = net->leases;
-    net->leases += on ? 1 : -1;
-    struct epoll_event eev = { .events = EPOLLIN, .data.ptr = &net->ep };
-    /* The first lease takes the sockets from the I/O thread; the last one
-     * gives them back (if some are ready by then, that wakes it). */
-    if (on && was == 0)
-        epoll_ctl(net->ep_io, EPOLL_CTL_DEL, net->ep, NULL);
-    else if (!on && was == 1)
-        epoll_ctl(net->ep_io, EPOLL_CTL_ADD, net->ep, &eev);
+    if (on)
+        lease_get_locked(net);
+    else
+        lease_put_locked(net);
     rvr_mutex_unlock(&net->lease_lock);
+}
+
+void rvr_net_lease_keep(rvr_net *net, _Atomic bool *kept)
+{
+    bool first = false;
+    rvr_mutex_lock(&net->lease_lock);
+    if (net->kept == NULL) {
+        net->kept = kept;
+        atomic_store(kept, true);
+        atomic_store_explicit(&net->kept_ns, rvr_now_ns(), memory_order_relaxed);
+        first = true;
+    } else {
+        lease_put_locked(net);   /* another VR keeps one */
+    }
+    rvr_mutex_unlock(&net->lease_lock);
+    if (first)
+        rvr_net_wake(net);   /* the I/O thread starts watching its use */
+}
+
+void rvr_net_lease_touch(rvr_net *net)
+{
+    atomic_store_explicit(&net->kept_ns, rvr_now_ns(), memory_order_relaxed);
+}
+
+void rvr_net_lease_drop(rvr_net *net, _Atomic bool *kept)
+{
+    rvr_mutex_lock(&net->lease_lock);
+    if (net->kept == kept && atomic_load(kept)) {
+        atomic_store(kept, false);
+        net->kept = NULL;
+        lease_put_locked(net);
+    }
+    rvr_mutex_unlock(&net->lease_lock);
+}
+
+/* The I/O thread: takes back a kept lease unused for RVR_LEASE_IDLE_NS.
+ * Returns the time until it looks again (UINT64_MAX: none is kept). */
+static uint64_t lease_check(rvr_net *net, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    rvr_mutex_lock(&net->lease_lock);
+    if (net->kept != NULL) {
+        uint64_t used = atomic_load_explicit(&net->kept_ns, memory_order_relaxed);
+        if (used + RVR_LEASE_IDLE_NS <= now) {
+            atomic_store(net->kept, false);
+            net->kept = NULL;
+            lease_put_locked(net);
+        } else {
+            next = used + RVR_LEASE_IDLE_NS - now;
+        }
+    }
+    rvr_mutex_unlock(&net->lease_lock);
+    return next;
 }
 
 void rvr_net_poke(rvr_net *net)

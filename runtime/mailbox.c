@@ -187,6 +187,11 @@ static bool index_pending(rvr_mailbox *mb)
 /* The mailbox this thread is polling for: its own pushes need no poke. */
 static RVR_TLS const rvr_mailbox *polling_for;
 
+bool rvr_mailbox_owner_reads(const rvr_mailbox *mb)
+{
+    return polling_for == mb && atomic_load_explicit(&mb->kept, memory_order_relaxed);
+}
+
 void rvr_mailbox_set_poller(rvr_mailbox *mb, const rvr_mb_poller *pl)
 {
     if (mb->poller.ctx == pl->ctx && mb->poller.poll == pl->poll)
@@ -252,13 +257,22 @@ void rvr_mailbox_close(rvr_mailbox *mb, rvr_status why)
     rvr_mutex_lock(&mb->lock);
     if (!atomic_load_explicit(&mb->closed, memory_order_relaxed))
         atomic_store_explicit(&mb->closed, (int)why, memory_order_release);
-    rvr_mb_poller poke = { 0 };
+    rvr_mb_poller poke = { 0 }, pl = mb->poller;
     if (mb->polling && polling_for != mb)
         poke = mb->poller;
     rvr_mutex_unlock(&mb->lock);
     rvr_cond_broadcast(&mb->cond);
     if (poke.ctx != NULL)
         poke.poke(poke.ctx);
+    if (atomic_load(&mb->kept))
+        pl.drop(pl.ctx, &mb->kept);   /* the transport must not keep a pointer into mb */
+}
+
+/* Gives back a lease kept from an earlier wait (the owner's). */
+static void drop_kept(rvr_mailbox *mb)
+{
+    if (atomic_load_explicit(&mb->kept, memory_order_relaxed))
+        mb->poller.drop(mb->poller.ctx, &mb->kept);
 }
 
 size_t rvr_mailbox_count(rvr_mailbox *mb)
@@ -323,7 +337,8 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline, boo
      * from a VR of this VM comes sooner, and then costs no system call.
      * But a connection held back for this mailbox (a stream it drained)
      * is read at once, by this thread (mailbox_flow.c). */
-    bool sockets = mb->poller.ctx != NULL && atomic_load_explicit(&mb->held, memory_order_relaxed);
+    bool sockets = mb->poller.ctx != NULL &&
+                   (*leased || atomic_load_explicit(&mb->held, memory_order_relaxed));
     if (sockets && !*leased && mb->poller.lease != NULL) {
         mb->poller.lease(mb->poller.ctx, true);
         *leased = true;
@@ -360,7 +375,7 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline, boo
                     }
                 }
             }
-        } else if (sockets && (i % SPIN_POLL_EVERY) == 0) {
+        } else if (sockets && (i % SPIN_POLL_EVERY) == 1) {
             polling_for = mb;   /* our own pushes need no poke */
             mb->poller.poll(mb->poller.ctx, 0, &mb->pushed, seen);
             polling_for = NULL;
@@ -435,16 +450,21 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
         if (!indexed)
             return RVR_ENOMEM;   /* newer packets wait for memory to index them */
         scanned = mb->sorted;
-        if (closed)
-            return RVR_ECLOSED;
-        if (timeout_ms == 0 || (deadline != 0 && rvr_now_ns() >= deadline))
-            return RVR_ETIMEDOUT;
+        if (closed || timeout_ms == 0 || (deadline != 0 && rvr_now_ns() >= deadline)) {
+            drop_kept(mb);   /* not reading on: the I/O thread takes the sockets back */
+            return closed ? RVR_ECLOSED : RVR_ETIMEDOUT;
+        }
         /* Waiting: spin (past its first microseconds polling the sockets
          * too, with a poller), then wait in epoll_wait once, then park.
          * While this VR polls it holds a lease, so the I/O thread is not
          * woken for what this thread reads anyway; the lease is given back
          * before anything else. */
-        bool sockets = mb->poller.ctx != NULL, news = false, leased = false;
+        bool sockets = mb->poller.ctx != NULL, news = false;
+        /* A lease kept since an earlier wait (a stream this VR reads
+         * itself): the sockets are ours to poll from the start. */
+        bool kept = sockets && atomic_load_explicit(&mb->kept, memory_order_relaxed), leased = kept;
+        if (kept)
+            mb->poller.touch(mb->poller.ctx);
         /* Waiting past packets it does not want (a selective receive): what
          * it waits for may be behind a held connection (mailbox_flow.c). */
         if (mb->head != NULL) {
@@ -486,8 +506,17 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             mb->polling = false;
             rvr_mutex_unlock(&mb->lock);
         }
-        if (leased)
-            mb->poller.lease(mb->poller.ctx, false);
+        /* Data came while this VR held the sockets: it read it itself, and
+         * keeps them for what comes next (a stream).  Else they go back. */
+        bool came = atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned;
+        if (leased && !kept) {
+            if (came)
+                mb->poller.keep(mb->poller.ctx, &mb->kept);
+            else
+                mb->poller.lease(mb->poller.ctx, false);
+        } else if (kept && !came) {
+            drop_kept(mb);
+        }
         if (news || (deadline != 0 && rvr_now_ns() >= deadline))
             continue;
         if (atomic_load(&mb->held))

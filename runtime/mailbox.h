@@ -37,6 +37,14 @@ typedef struct rvr_mb_poller {
     bool (*poll)(void *ctx, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen);
     void (*poke)(void *ctx);
     void (*lease)(void *ctx, bool on);         /* around a busy-polling wait */
+    /* A lease kept past the wait that took it, while the VR reads a stream
+     * itself (rvr_net_lease_keep): keep turns this wait's lease into one
+     * kept in *kept (or gives it back if another VR keeps one), touch says
+     * it is still in use, drop gives it back if *kept still says so.  The
+     * transport may take it back meanwhile, clearing *kept. */
+    void (*keep)(void *ctx, _Atomic bool *kept);
+    void (*touch)(void *ctx);
+    void (*drop)(void *ctx, _Atomic bool *kept);
     void *ctx;                                 /* NULL: no polling */
 } rvr_mb_poller;
 
@@ -78,11 +86,16 @@ typedef struct rvr_mailbox {
     bool polling;             /* the taker is polling: pushes poke it (lock) */
     _Atomic bool held;        /* a connection waits for this mailbox to drain */
     _Atomic bool stuck;       /* the taker waits past packets it does not want */
+    _Atomic bool kept;        /* the taker keeps a lease on the sockets (poller.keep) */
     rvr_mb_flow flow;
 } rvr_mailbox;
 
 /* The owner's thread only, before taking. */
 void rvr_mailbox_set_poller(rvr_mailbox *mb, const rvr_mb_poller *pl);
+/* True on mb's owner's thread while it polls the sockets under a kept
+ * lease: it delivers to itself, and reads again only once it has taken
+ * what it delivered. */
+bool rvr_mailbox_owner_reads(const rvr_mailbox *mb);
 
 rvr_status rvr_mailbox_init(rvr_mailbox *mb);
 /* Frees every queued packet. */

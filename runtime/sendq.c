@@ -298,6 +298,13 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
                 todo[n++] = p;
             else if (next == 0 || due < next)
                 next = due <= now ? now : due;
+        } else if (p->writing && !all) {
+            /* A stream's sender writing its batch: it arms the next one
+             * in a moment.  Looking again then costs less than the
+             * wake-up its next batch would need if we stopped. */
+            uint64_t due = now + net->cfg.flush_ns;
+            if (next == 0 || due < next)
+                next = due;
         }
         rvr_spin_unlock(&p->q_lock);
     }

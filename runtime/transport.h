@@ -103,6 +103,18 @@ void rvr_net_poke(rvr_net *net);
  * wake-ups still run).  A lease must not outlive the wait it was taken
  * for: the sockets would go unwatched. */
 void rvr_net_lease(rvr_net *net, bool on);
+/* A VR that read a stream itself keeps its lease past the wait, so that
+ * it goes on reading what comes next on its own core instead of the I/O
+ * thread handing it over: rvr_net_lease_keep turns the caller's lease
+ * into the kept one (*kept set; one VR at most, else the lease is given
+ * back), rvr_net_lease_touch says it is in use, rvr_net_lease_drop gives
+ * it back if *kept is still set.  The I/O thread takes back a kept lease
+ * untouched for RVR_LEASE_IDLE_NS (the VR went off to do something else),
+ * clearing *kept. */
+#define RVR_LEASE_IDLE_NS 2000000u
+void rvr_net_lease_keep(rvr_net *net, _Atomic bool *kept);
+void rvr_net_lease_touch(rvr_net *net);
+void rvr_net_lease_drop(rvr_net *net, _Atomic bool *kept);
 
 /* The address this VM listens on ("host:port"; the host may be 0.0.0.0). */
 const char *rvr_net_address(const rvr_net *net);

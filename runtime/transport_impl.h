@@ -112,6 +112,7 @@ struct conn {
      * connection waits for, referenced; not read meanwhile.  `reparse`:
      * frames read before the hold may wait in rbuf. */
     rvr_vr *held;
+    bool held_watched;          /* held with EPOLLIN still on: its own VR reads (polling) */
     bool reparse;
 };
 
@@ -186,6 +187,8 @@ struct rvr_net {
     int ep_io;
     rvr_mutex lease_lock;
     int leases;                 /* lease_lock */
+    _Atomic bool *kept;         /* lease_lock: the kept lease's holder flag, or NULL */
+    _Atomic uint64_t kept_ns;   /* when the kept lease was last in use */
     rvr_sockaddr bound;
     char addr_text[RVR_ADDR_STRLEN];
     pthread_t thread;

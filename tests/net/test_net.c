@@ -6,6 +6,7 @@
  * The test program is a VM itself (vmtest); it starts three net_node VMs
  * that know it as their --peer and finds the other nodes through WHOIS. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "../vmtest.h"
 #include "nettest.h"
+#include "vm.h"   /* a VR's mailbox: whether it keeps a lease */
 
 static node nodes[3];
 static bool started;
@@ -129,6 +131,61 @@ static void test_stream_then_compute(void)
     rvr_match_free(m);
     CU_ASSERT_EQUAL(got, n);
     CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
+}
+
+/* A VR that reads a stream itself keeps the sockets from the I/O thread
+ * (a kept lease, transport.h) past the stream.  When it then computes
+ * without calling River, the I/O thread must take them back: a message
+ * for another VR of this VM, parked by then, arrives while the first one
+ * still computes. */
+static rvr_uuid late_waiter_id;
+static _Atomic bool late_got;
+
+static int late_waiter(rvr_vr *self, const void *args)
+{
+    (void)args;
+    rvr_packet *p = await_tag(self, "late", NULL, 10000);
+    atomic_store(&late_got, p != NULL);
+    rvr_packet_free(p);
+    return 0;
+}
+
+/* Asks n2, after 300 ms (the waiter has parked), to send "late" to it. */
+static int late_trigger(rvr_vr *self, const void *args)
+{
+    (void)args;
+    usleep(300000);
+    rvr_packet *b = node_cmd("burst", &late_waiter_id, 1);
+    rvr_packet_set_str(b, "tag", "late");
+    return rvr_send(self, &nodes[1].vr, b) == RVR_OK ? 0 : 1;
+}
+
+static RVR_VR_TYPE_NOARGS(late_waiter_type, "test.LateWaiter", late_waiter);
+static RVR_VR_TYPE_NOARGS(late_trigger_type, "test.LateTrigger", late_trigger);
+
+static void test_kept_lease_taken_back(void)
+{
+    CU_ASSERT_FATAL(started);
+    CU_ASSERT_EQUAL_FATAL(rvr_spawn(SELF, NULL, &late_waiter_type, NULL, &late_waiter_id), RVR_OK);
+    const uint64_t n = 3000;
+    rvr_uuid me = *rvr_self(SELF);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[0].vr, node_cmd("burst", &me, n)), RVR_OK);
+    rvr_match *m = rvr_match_new();
+    rvr_match_tag(m, "seq");
+    uint64_t got = 0;
+    for (rvr_packet *p; got < n && rvr_recv(SELF, m, 10000, &p) == RVR_OK; got++)
+        rvr_packet_free(p);
+    rvr_match_free(m);
+    CU_ASSERT_EQUAL(got, n);
+    CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
+    /* This VR read the stream itself and kept the sockets: what follows
+     * is the case under test. */
+    CU_ASSERT(atomic_load(&SELF->mb.kept));
+    rvr_uuid trig;
+    CU_ASSERT_EQUAL_FATAL(rvr_spawn(SELF, NULL, &late_trigger_type, NULL, &trig), RVR_OK);
+    for (int i = 0; i < 30 && !atomic_load(&late_got); i++)
+        usleep(100000);   /* computing: 3 s without a call into River */
+    CU_ASSERT(atomic_load(&late_got));
 }
 
 /* Both ways at once between this VM and n1: 20,000 each. */
@@ -312,6 +369,7 @@ static const CU_TestInfo tests[] = {
     { "100,000 messages node to node, FIFO per pair", test_fifo_100k },
     { "both directions at once", test_both_ways },
     { "a stream's last batch leaves while its sender computes", test_stream_then_compute },
+    { "a VR that read a stream and computes does not keep the sockets", test_kept_lease_taken_back },
     { "selective receive across VMs", test_selective },
     { "undeliverable: ENOTFOUND or a notice", test_undeliverable },
     { "simultaneous connects lose nothing", test_simultaneous_connect },
