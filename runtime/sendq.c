@@ -486,6 +486,27 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
                                 size_t limit, bool wait)
 {
+    if (p->raw != NULL) {
+        /* Attributes already encoded: the frame's size is known, and it is
+         * written straight into the queue's tail, under the lock (a copy
+         * of the same length as the one the encoding below is followed by). */
+        size_t n = rvr_wire_raw_frame_size(p);
+        if (n - RVR_WIRE_HDR_LEN > limit)
+            return RVR_ELIMIT;
+        rvr_spin_lock(&pe->q_lock);
+        if (wait)
+            wait_room_locked(net, pe);
+        frame *t = pe->qtail;
+        if (appendable(pe, t) && t->buf.cap - t->buf.len >= n) {
+            rvr_wire_put_raw_frame(t->buf.data + t->buf.len, n, dst, p);
+            t->buf.len += n;
+            pe->qbytes += n;
+            appended_locked(net, pe, NULL);
+            rvr_packet_free(p);
+            return RVR_OK;
+        }
+        rvr_spin_unlock(&pe->q_lock);
+    }
     /* Small: encoded here in one pass, outside the lock, then copied into
      * the queue's unwritten tail (or a pooled frame), so the lock is held
      * for a copy, not for an encoding. */

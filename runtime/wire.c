@@ -323,6 +323,25 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
     return (size_t)(q - f);
 }
 
+size_t rvr_wire_raw_frame_size(const rvr_packet *p)
+{
+    size_t n = RVR_WIRE_HDR_LEN + 2 * rvr_enc_ld(16) + rvr_enc_ld(p->tag_len);
+    return p->raw_len > 0 ? n + rvr_enc_ld(p->raw_len) : n;
+}
+
+void rvr_wire_put_raw_frame(uint8_t *q, size_t size, const rvr_uuid *dst, const rvr_packet *p)
+{
+    put_header(q, size - RVR_WIRE_HDR_LEN, RVR_FRAME_MSG);
+    q = put_uuid(q + RVR_WIRE_HDR_LEN, E_SRC, &p->src);
+    q = put_uuid(q, E_DST, dst);
+    q = put_span(q, E_TAG, p->tag, p->tag_len);
+    if (p->raw_len > 0) {
+        *q++ = E_ATTRS << 3 | 2;
+        *q++ = (uint8_t)p->raw_len;   /* below 128: one byte (wire_raw.c) */
+        memcpy(q, p->raw, p->raw_len);
+    }
+}
+
 /* Small control messages: sized by a dry run, then written. */
 typedef bool (*enc_fn)(pb_ostream_t *os, const void *arg);
 

@@ -124,6 +124,12 @@ rvr_status rvr_wire_put_packet_sized(rvr_buf *out, const rvr_uuid *dst, const rv
  * rvr_wire_put_packet.  0 when it does not fit (use the sized path). */
 size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
                                  const rvr_packet *p, uint8_t **frame);
+/* A packet whose attributes are raw (p->raw != NULL, wire_raw.c): the
+ * size of its MSG frame, known before writing, and the frame itself
+ * written at q in one pass (size bytes: the first's result).  The same
+ * bytes as rvr_wire_put_packet. */
+size_t rvr_wire_raw_frame_size(const rvr_packet *p);
+void rvr_wire_put_raw_frame(uint8_t *q, size_t size, const rvr_uuid *dst, const rvr_packet *p);
 
 /* Decodes a MSG payload.  *out gets a new packet (src, tag, attributes) the
  * caller owns; hdr gets src, dst, schema and the body (pointing into p).

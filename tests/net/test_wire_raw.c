@@ -199,6 +199,10 @@ static void test_forward(void)
     b.len = 0;
     CU_ASSERT_EQUAL(rvr_wire_put_packet_sized(&b, &dst, q, &sz), RVR_OK);
     CU_ASSERT(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    CU_ASSERT_EQUAL(rvr_wire_raw_frame_size(q), a.len);
+    memset(small, 0xee, sizeof small);
+    rvr_wire_put_raw_frame(small, a.len, &dst, q);
+    CU_ASSERT(memcmp(small, a.data, a.len) == 0 && small[a.len] == 0xee);
 
     rvr_packet_set_i64(q, "i", 1);
     rvr_packet_set_i64(p, "i", 1);
@@ -337,6 +341,11 @@ static void test_built(void)
     uint8_t small[1024], *f;
     size_t n = rvr_wire_put_packet_small(small, sizeof small, &dst, p, &f);
     CU_ASSERT(n == b.len && memcmp(f, b.data, n) == 0);
+    n = rvr_wire_raw_frame_size(p);   /* the send queue's one-pass writer */
+    CU_ASSERT_EQUAL(n, b.len);
+    memset(small, 0xee, sizeof small);
+    rvr_wire_put_raw_frame(small, n, &dst, p);
+    CU_ASSERT(memcmp(small, b.data, n) == 0 && small[n] == 0xee);
     int64_t i = 0;
     const uint8_t *y;
     CU_ASSERT(rvr_packet_get_i64(p, "i", &i) == RVR_OK && i == -300);
@@ -381,6 +390,15 @@ static void test_built(void)
     CU_ASSERT_EQUAL(rvr_packet_set_list(p, "l", l), RVR_OK);
     CU_ASSERT(p->raw == NULL && rvr_packet_count(p) == 2);
     CU_ASSERT(rvr_packet_get_i64(p, "first", &i) == RVR_OK && i == 1);
+    rvr_packet_free(p);
+
+    /* No attributes at all: no attrs field. */
+    p = rvr_packet_new("empty");
+    encode(p, &a);
+    uint8_t small2[64];
+    CU_ASSERT_EQUAL(rvr_wire_raw_frame_size(p), a.len);
+    rvr_wire_put_raw_frame(small2, a.len, &dst, p);
+    CU_ASSERT(memcmp(small2, a.data, a.len) == 0);
     rvr_packet_free(p);
 
     rvr_buf_free(&a);
