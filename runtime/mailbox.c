@@ -510,7 +510,7 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
          * keeps them for what comes next (a stream).  Else they go back. */
         bool came = atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned;
         if (leased && !kept) {
-            if (came)
+            if (came && mb->poller.keep != NULL)
                 mb->poller.keep(mb->poller.ctx, &mb->kept);
             else
                 mb->poller.lease(mb->poller.ctx, false);

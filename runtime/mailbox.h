@@ -41,7 +41,8 @@ typedef struct rvr_mb_poller {
      * itself (rvr_net_lease_keep): keep turns this wait's lease into one
      * kept in *kept (or gives it back if another VR keeps one), touch says
      * it is still in use, drop gives it back if *kept still says so.  The
-     * transport may take it back meanwhile, clearing *kept. */
+     * transport may take it back meanwhile, clearing *kept.  keep NULL:
+ * leases end with their wait. */
     void (*keep)(void *ctx, _Atomic bool *kept);
     void (*touch)(void *ctx);
     void (*drop)(void *ctx, _Atomic bool *kept);

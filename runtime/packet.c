@@ -30,6 +30,12 @@ static char *tag_inline(const rvr_packet *p)
     return (char *)(p + 1);
 }
 
+/* Where a packet's first map entries live, in its block. */
+static rvr_map_entry *block_entries(const rvr_packet *p)
+{
+    return (rvr_map_entry *)((char *)p + PKT_STORE_OFF);
+}
+
 /* Length of a valid tag, or -1: tags follow the attribute-name rules. */
 static long tag_length(const char *tag)
 {
@@ -119,7 +125,10 @@ void rvr_packet_free(rvr_packet *p)
     if (p == NULL)
         return;
     rvr_packet_drop_body(p);
-    rvr_map_fini(&p->attrs);
+    /* A packet that never had a map (raw, or no attributes) owns nothing
+     * outside its block. */
+    if (p->attrs.len != 0 || p->attrs.index != NULL || p->attrs.entries != block_entries(p))
+        rvr_map_fini(&p->attrs);
     if (p->tag != tag_inline(p))
         free(p->tag);
     rvr_block_free(p);
@@ -212,45 +221,12 @@ rvr_status rvr_packet_remove(rvr_packet *p, const char *name)
 
 /* ---- setters ------------------------------------------------------------------ */
 
-/* Appends attribute name = *v (flat; with v NULL, the string (t) or bytes
- * data[0..len)) to p's raw entries, if p still has them, name is new and
- * valid, and the entry fits (wire_raw.c); false: the map takes it. */
-static bool raw_put(rvr_packet *p, const char *name, const rvr_value *v, rvr_type t,
-                    const void *data, size_t len)
-{
-    if (p->raw == NULL || name == NULL || p->raw_n == RVR_WIRE_RAW_MAX)
-        return false;
-    size_t kn = rvr_name_len(name, RVR_MAX_NAME), n = p->raw_len;
-    size_t cap = (size_t)(p->attrs.store_hi - p->attrs.store_next);
-    if (cap > RVR_WIRE_RAW_BYTES)
-        cap = RVR_WIRE_RAW_BYTES;
-    uint8_t *a = (uint8_t *)p->raw;
-    if (kn == 0 || kn > RVR_MAX_NAME || rvr_wire_raw_find(a, n, name, NULL))
-        return false;
-    if (v != NULL ? !rvr_wire_raw_append(a, &n, cap, name, kn, v)
-                  : !rvr_wire_raw_append_blob(a, &n, cap, name, kn, t == RVR_T_STRING, data, len))
-        return false;
-    p->raw_len = (uint32_t)n;
-    p->raw_n++;
-    return true;
-}
-
-/* raw_put of a string or bytes value the map would take (a string
- * without NUL). */
-static bool raw_put_blob(rvr_packet *p, const char *name, rvr_type t, const void *data, size_t len)
-{
-    if (p->raw == NULL || len >= RVR_WIRE_RAW_BYTES || (data == NULL && len > 0) ||
-        (t == RVR_T_STRING && len > 0 && memchr(data, '\0', len) != NULL))
-        return false;
-    return raw_put(p, name, NULL, t, data, len);
-}
-
 rvr_status rvr_packet_set(rvr_packet *p, const char *name, rvr_value *v)
 {
     if (p != NULL && v != NULL &&
         (v->type == RVR_T_BOOL || v->type == RVR_T_INT || v->type == RVR_T_UINT ||
          v->type == RVR_T_DOUBLE || v->type == RVR_T_UUID) &&
-        raw_put(p, name, v, RVR_T_NONE, NULL, 0)) {
+        p->raw != NULL && rvr_packet_raw_put(p, name, v)) {
         memset(v, 0, sizeof *v);   /* taken, as the map would */
         return RVR_OK;
     }
@@ -305,7 +281,7 @@ rvr_status rvr_packet_set_str(rvr_packet *p, const char *name, const char *s)
 rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
                                size_t len)
 {
-    if (p != NULL && raw_put_blob(p, name, RVR_T_STRING, s, len))
+    if (p != NULL && p->raw != NULL && rvr_packet_raw_put_blob(p, name, true, s, len))
         return RVR_OK;
     rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
     return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
@@ -314,7 +290,7 @@ rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
 rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *data,
                                 size_t len)
 {
-    if (p != NULL && raw_put_blob(p, name, RVR_T_BYTES, data, len))
+    if (p != NULL && p->raw != NULL && rvr_packet_raw_put_blob(p, name, false, data, len))
         return RVR_OK;
     rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
     return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_BYTES, data, len);

@@ -483,9 +483,35 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
     return RVR_OK;
 }
 
+/* Locks pe's queue (after waiting for room, with `wait`) and returns its
+ * unwritten tail frame when n more bytes fit in it, the lock held; else
+ * NULL, unlocked. */
+static frame *tail_for(rvr_net *net, peer *pe, size_t n, bool wait)
+{
+    rvr_spin_lock(&pe->q_lock);
+    if (wait)
+        wait_room_locked(net, pe);
+    frame *t = pe->qtail;
+    if (appendable(pe, t) && t->buf.cap - t->buf.len >= n)
+        return t;
+    rvr_spin_unlock(&pe->q_lock);
+    return NULL;
+}
+
+/* After p's n-byte frame went into tail_for's tail t: counts it, writes
+ * or coalesces (releasing the lock), frees p. */
+static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet *p)
+{
+    t->buf.len += n;
+    pe->qbytes += n;
+    appended_locked(net, pe, NULL);
+    rvr_packet_free(p);
+}
+
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
                                 size_t limit, bool wait)
 {
+    frame *t;
     if (p->raw != NULL) {
         /* Attributes already encoded: the frame's size is known, and it is
          * written straight into the queue's tail, under the lock (a copy
@@ -493,19 +519,11 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         size_t n = rvr_wire_raw_frame_size(p);
         if (n - RVR_WIRE_HDR_LEN > limit)
             return RVR_ELIMIT;
-        rvr_spin_lock(&pe->q_lock);
-        if (wait)
-            wait_room_locked(net, pe);
-        frame *t = pe->qtail;
-        if (appendable(pe, t) && t->buf.cap - t->buf.len >= n) {
+        if ((t = tail_for(net, pe, n, wait)) != NULL) {
             rvr_wire_put_raw_frame(t->buf.data + t->buf.len, n, dst, p);
-            t->buf.len += n;
-            pe->qbytes += n;
-            appended_locked(net, pe, NULL);
-            rvr_packet_free(p);
+            tail_appended(net, pe, t, n, p);
             return RVR_OK;
         }
-        rvr_spin_unlock(&pe->q_lock);
     }
     /* Small: encoded here in one pass, outside the lock, then copied into
      * the queue's unwritten tail (or a pooled frame), so the lock is held
@@ -515,19 +533,11 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
     if (n > 0) {
         if (n - RVR_WIRE_HDR_LEN > limit)
             return RVR_ELIMIT;
-        rvr_spin_lock(&pe->q_lock);
-        if (wait)
-            wait_room_locked(net, pe);
-        frame *t = pe->qtail;
-        if (appendable(pe, t) && t->buf.cap - t->buf.len >= n) {
+        if ((t = tail_for(net, pe, n, wait)) != NULL) {
             memcpy(t->buf.data + t->buf.len, fp, n);
-            t->buf.len += n;
-            pe->qbytes += n;
-            appended_locked(net, pe, NULL);
-            rvr_packet_free(p);
+            tail_appended(net, pe, t, n, p);
             return RVR_OK;
         }
-        rvr_spin_unlock(&pe->q_lock);
         frame *f = rvr_frame_new(n);
         if (f == NULL)
             return RVR_ENOMEM;

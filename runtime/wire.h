@@ -158,14 +158,7 @@ bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t
  * a[0..n), if out is not NULL: a string or bytes value points into a and
  * is not NUL-terminated.  False when there is none. */
 bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, rvr_value *out);
-/* Appends attribute name[0..len) (valid, not among a[0..*n)) = *v to the
- * entries a[0..*n) if v is flat and the entry fits in cap bytes (at most
- * RVR_WIRE_RAW_BYTES); false, changing nothing, otherwise. */
-bool rvr_wire_raw_append(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
-                         const rvr_value *v);
-/* The same for a string (str) or bytes value data[0..dlen). */
-bool rvr_wire_raw_append_blob(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
-                              bool str, const void *data, size_t dlen);
+
 /* Only src, dst and tag (tag points into p); no allocation. */
 rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr);
 

@@ -46,6 +46,12 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
         h->tag_len = p[37];
         have_src = have_dst = true;
         r.p = p + 38 + p[37];
+        if (r.p + 2 <= r.end && r.p[0] == (E_ATTRS << 3 | WT_STRING) && r.p[1] < 0x80 &&
+            r.p[1] == r.end - r.p - 2) {
+            *attrs = r.p + 2;   /* and small attributes, the last field */
+            *attrs_len = r.p[1];
+            r.p = r.end;
+        }
     }
     while (r.p < r.end) {
         uint32_t field;

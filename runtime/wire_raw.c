@@ -10,7 +10,7 @@
  * the map when a caller needs the map itself.
  *
  * A packet made with rvr_packet_new starts the same way: its setters
- * append encoded entries (rvr_wire_raw_append) while the names are new and
+ * append encoded entries (rvr_packet_raw_put) while the names are new and
  * the values flat and small, so that sending it copies them and freeing it
  * frees nothing.  The raw bytes sit at the start of the map's inline
  * storage, which nothing else uses while the map is empty. */
@@ -131,16 +131,21 @@ bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, rvr_value *
 }
 
 /* Room for an entry of name[0..len) whose value takes vs bytes, at the
- * end of a[0..*n) (cap bytes at most): where the value goes, or NULL.
+ * end of p's raw entries: where the value goes, or NULL when the entry
+ * does not fit (at most RVR_WIRE_RAW_BYTES in all, nor in p's block).
  * Writes the bytes put_entry_head in wire.c writes. */
-static uint8_t *entry_head(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
-                           size_t vs)
+static inline __attribute__((always_inline)) uint8_t *entry_head(rvr_packet *p, const char *name,
+                                                                 size_t len, size_t vs)
 {
-    size_t inner = 2 + len + 2 + vs;
-    if (cap > RVR_WIRE_RAW_BYTES || vs >= 0x80 || inner >= 0x80 || 2 + inner > cap - *n)
+    size_t n = p->raw_len, inner = 2 + len + 2 + vs;
+    size_t cap = (size_t)(p->attrs.store_hi - p->attrs.store_next);
+    if (cap > RVR_WIRE_RAW_BYTES)
+        cap = RVR_WIRE_RAW_BYTES;
+    if (inner >= 0x80 || 2 + inner > cap - n)
         return NULL;
-    uint8_t *q = a + *n;
-    *n += 2 + inner;
+    uint8_t *q = (uint8_t *)p->raw + n;
+    p->raw_len = (uint32_t)(n + 2 + inner);
+    p->raw_n++;
     q[0] = T_ENTRY;
     q[1] = (uint8_t)inner;
     q[2] = T_KEY;
@@ -152,22 +157,39 @@ static uint8_t *entry_head(uint8_t *a, size_t *n, size_t cap, const char *name, 
     return q + 2;
 }
 
-bool rvr_wire_raw_append(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
-                         const rvr_value *v)
+/* The length of name when it may be a new raw entry's: valid, short, not
+ * among p's entries yet; 0 otherwise. */
+static inline size_t new_name(const rvr_packet *p, const char *name)
 {
-    if (v->type == RVR_T_LIST || v->type == RVR_T_MAP)
+    if (name == NULL || p->raw_n == RVR_WIRE_RAW_MAX)
+        return 0;
+    size_t len = rvr_name_len(name, RVR_WIRE_RAW_BYTES);
+    if (len == 0 || len > RVR_WIRE_RAW_BYTES ||
+        (p->raw_len > 0 && rvr_wire_raw_find(p->raw, p->raw_len, name, NULL)))
+        return 0;
+    return len;
+}
+
+bool rvr_packet_raw_put(rvr_packet *p, const char *name, const rvr_value *v)
+{
+    size_t len = new_name(p, name);
+    if (len == 0 || v->type == RVR_T_LIST || v->type == RVR_T_MAP)
         return false;
     size_t vs = rvr_value_enc_size(v);
-    uint8_t *q = entry_head(a, n, cap, name, len, vs);
+    uint8_t *q = vs < 0x80 ? entry_head(p, name, len, vs) : NULL;
     if (q != NULL)
         rvr_value_enc_put(q, v);   /* as codec.c encodes a Value */
     return q != NULL;
 }
 
-bool rvr_wire_raw_append_blob(uint8_t *a, size_t *n, size_t cap, const char *name, size_t len,
-                              bool str, const void *data, size_t dlen)
+bool rvr_packet_raw_put_blob(rvr_packet *p, const char *name, bool str, const void *data,
+                             size_t dlen)
 {
-    uint8_t *q = dlen < 0x80 ? entry_head(a, n, cap, name, len, 2 + dlen) : NULL;
+    if (dlen >= 0x80 || (data == NULL && dlen > 0) ||
+        (str && dlen > 0 && memchr(data, '\0', dlen) != NULL))
+        return false;   /* too long for raw, or an error the map reports */
+    size_t len = new_name(p, name);
+    uint8_t *q = len > 0 ? entry_head(p, name, len, 2 + dlen) : NULL;
     if (q == NULL)
         return false;
     q[0] = str ? T_STR : T_BYTES;
