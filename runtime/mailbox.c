@@ -30,6 +30,8 @@ enum { BY_ARRIVAL, BY_TAG, BY_SRC };
  * that went astray costs at most that. */
 #define SPIN_POLL_EVERY 4u
 #define POLL_NS 50000000u
+/* Messages a wait must bring in for its VR to keep the sockets (a stream). */
+#define KEEP_MIN 8u
 #define POLL_SLICE_MS 5
 
 static rvr_packet **link_next(rvr_packet *p, int by)
@@ -506,15 +508,18 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
             mb->polling = false;
             rvr_mutex_unlock(&mb->lock);
         }
-        /* Data came while this VR held the sockets: it read it itself, and
-         * keeps them for what comes next (a stream).  Else they go back. */
-        bool came = atomic_load_explicit(&mb->pushed, memory_order_acquire) != scanned;
+        /* A stream of small messages came while this VR held the sockets:
+         * it read them itself, and keeps the sockets for what comes next,
+         * until a wait brings nothing.  After one message (a reply) or a
+         * few large ones they go back: the I/O thread reading while this
+         * VR works is then worth more than the hand-off it saves. */
+        uint64_t came = atomic_load_explicit(&mb->pushed, memory_order_acquire) - scanned;
         if (leased && !kept) {
-            if (came && mb->poller.keep != NULL)
+            if (came >= KEEP_MIN && mb->poller.keep != NULL)
                 mb->poller.keep(mb->poller.ctx, &mb->kept);
             else
                 mb->poller.lease(mb->poller.ctx, false);
-        } else if (kept && !came) {
+        } else if (kept && came == 0) {
             drop_kept(mb);
         }
         if (news || (deadline != 0 && rvr_now_ns() >= deadline))

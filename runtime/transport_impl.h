@@ -8,9 +8,10 @@
  *     meanwhile holds a lease that takes ep out of the I/O thread's own
  *     set (ep_io), so the I/O thread sleeps through the messages that VR
  *     reads itself; with no lease it watches ep through ep_io.  A VR whose
- *     poll brought in data keeps the lease past its wait (kept, one VR at
- *     most, lease_lock), so it reads the rest of a stream itself; the I/O
- *     thread takes it back when unused for RVR_LEASE_IDLE_NS.
+ *     poll brought in a stream of messages keeps the lease past its wait
+ *     (kept, one VR at most, lease_lock), so it reads the rest of the
+ *     stream itself; the I/O thread takes it back when unused for
+ *     RVR_LEASE_IDLE_NS.
  *   - Every connection's state and read side belong to whoever holds
  *     net->io_lock: the I/O thread, or a VR waiting in rvr_recv that
  *     polls the sockets itself (receive-side polling, rvr_net_poll).  Both
