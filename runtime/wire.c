@@ -60,9 +60,15 @@ static void put_header(uint8_t *p, size_t payload, uint8_t type)
 
 /* ---- sizes ---------------------------------------------------------------- */
 
+/* The envelope's first fields, src, dst and the tag: every MSG's. */
+static size_t head_size(size_t tag_len)
+{
+    return 2 * rvr_enc_ld(16) + rvr_enc_ld(tag_len);
+}
+
 static size_t msg_payload_size(const rvr_wire_msg *m, size_t *attrs_len)
 {
-    size_t n = 2 * rvr_enc_ld(16) + rvr_enc_ld(m->tag_len);
+    size_t n = head_size(m->tag_len);
     if (m->schema != 0)
         n += 9;
     if (m->body_len > 0)
@@ -104,6 +110,15 @@ static uint8_t *put_uuid(uint8_t *q, unsigned field, const rvr_uuid *u)
     *q++ = 16;
     memcpy(q, u->bytes, 16);
     return q + 16;
+}
+
+/* Writes head_size(tag_len) bytes at q; returns their end. */
+static uint8_t *put_head(uint8_t *q, const rvr_uuid *src, const rvr_uuid *dst, const char *tag,
+                         size_t tag_len)
+{
+    q = put_uuid(q, E_SRC, src);
+    q = put_uuid(q, E_DST, dst);
+    return put_span(q, E_TAG, tag, tag_len);
 }
 
 /* An Entry's key and the head of its value field, whose Value message
@@ -181,9 +196,7 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
     /* Everything but the attribute entries goes straight into the buffer
      * (sized above: msg_payload_size). */
     uint8_t *q = p + RVR_WIRE_HDR_LEN;
-    q = put_uuid(q, E_SRC, &m->src);
-    q = put_uuid(q, E_DST, &m->dst);
-    q = put_span(q, E_TAG, m->tag, m->tag_len);
+    q = put_head(q, &m->src, &m->dst, m->tag, m->tag_len);
     if (m->schema != 0) {
         *q++ = E_SCHEMA << 3 | 1;   /* fixed64, little-endian */
         for (int i = 0; i < 8; i++)
@@ -283,18 +296,19 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
     /* One pass over p: the attributes first, after room for the longest
      * envelope that can precede them, then the envelope, written into
      * place before them once their length is known. */
-    size_t tagf = rvr_enc_ld(p->tag_len);
-    size_t room = RVR_WIRE_HDR_LEN + 2 * rvr_enc_ld(16) + tagf + 1 + 5;   /* 5: a 32-bit varint */
+    if (p->raw != NULL) {   /* attributes already encoded: its size is known */
+        size_t n = rvr_wire_raw_frame_size(p);
+        if (n > cap)
+            return 0;
+        rvr_wire_put_raw_frame(buf, n, dst, p);
+        *frame = buf;
+        return n;
+    }
+    size_t room = RVR_WIRE_HDR_LEN + head_size(p->tag_len) + 1 + 5;   /* 5: a 32-bit varint */
     if (p->tag_len == 0 || room >= cap)
         return 0;
     uint8_t *a = buf + room, *q = a, *end = buf + cap;
     const rvr_map *m = &p->attrs;
-    if (p->raw != NULL) {
-        if (p->raw_len > (size_t)(end - q))
-            return 0;
-        memcpy(q, p->raw, p->raw_len);
-        q += p->raw_len;
-    }
     for (uint32_t i = 0; i < m->len; i++) {
         const rvr_map_entry *e = &m->entries[i];
         size_t vs = rvr_value_enc_size(&e->val);
@@ -308,13 +322,11 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
             return 0;   /* sizing disagrees with codec.c: the general path reports it */
     }
     size_t alen = (size_t)(q - a);
-    size_t pre = 2 * rvr_enc_ld(16) + tagf + (alen > 0 ? 1 + rvr_enc_vlen(alen) : 0);
+    size_t pre = head_size(p->tag_len) + (alen > 0 ? 1 + rvr_enc_vlen(alen) : 0);
     uint8_t *f = a - pre - RVR_WIRE_HDR_LEN;
     put_header(f, pre + alen, RVR_FRAME_MSG);
     uint8_t *w = f + RVR_WIRE_HDR_LEN;
-    w = put_uuid(w, E_SRC, &p->src);
-    w = put_uuid(w, E_DST, dst);
-    w = put_span(w, E_TAG, p->tag, p->tag_len);
+    w = put_head(w, &p->src, dst, p->tag, p->tag_len);
     if (alen > 0) {
         *w++ = E_ATTRS << 3 | 2;
         rvr_enc_varint(w, alen);
@@ -325,16 +337,14 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
 
 size_t rvr_wire_raw_frame_size(const rvr_packet *p)
 {
-    size_t n = RVR_WIRE_HDR_LEN + 2 * rvr_enc_ld(16) + rvr_enc_ld(p->tag_len);
+    size_t n = RVR_WIRE_HDR_LEN + head_size(p->tag_len);
     return p->raw_len > 0 ? n + rvr_enc_ld(p->raw_len) : n;
 }
 
 void rvr_wire_put_raw_frame(uint8_t *q, size_t size, const rvr_uuid *dst, const rvr_packet *p)
 {
     put_header(q, size - RVR_WIRE_HDR_LEN, RVR_FRAME_MSG);
-    q = put_uuid(q + RVR_WIRE_HDR_LEN, E_SRC, &p->src);
-    q = put_uuid(q, E_DST, dst);
-    q = put_span(q, E_TAG, p->tag, p->tag_len);
+    q = put_head(q + RVR_WIRE_HDR_LEN, &p->src, dst, p->tag, p->tag_len);
     if (p->raw_len > 0) {
         *q++ = E_ATTRS << 3 | 2;
         *q++ = (uint8_t)p->raw_len;   /* below 128: one byte (wire_raw.c) */
