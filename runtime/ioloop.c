@@ -253,7 +253,8 @@ bool rvr_net_poll(rvr_net *net, int timeout_ms, const _Atomic uint64_t *news, ui
         !atomic_compare_exchange_strong(&net->poll_token, &no, true))
         return false;
     atomic_fetch_add(&net->poll_busy, 1);
-    rvr_net_lease_touch(net);   /* the sockets are in use: a kept lease stays */
+    /* The sockets are in use: a kept lease stays. */
+    atomic_store_explicit(&net->kept_ns, rvr_now_ns(), memory_order_relaxed);
     /* A push between the caller's last look and our taking the token poked
      * nobody we would hear (the I/O thread may have taken the poke, seeing
      * no token): look again.  From now on its re-poke reaches us. */
@@ -319,11 +320,6 @@ void rvr_net_lease_keep(rvr_net *net, _Atomic bool *kept)
     rvr_mutex_unlock(&net->lease_lock);
     if (first)
         rvr_net_wake(net);   /* the I/O thread starts watching its use */
-}
-
-void rvr_net_lease_touch(rvr_net *net)
-{
-    atomic_store_explicit(&net->kept_ns, rvr_now_ns(), memory_order_relaxed);
 }
 
 void rvr_net_lease_drop(rvr_net *net, _Atomic bool *kept)

@@ -465,8 +465,6 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
         /* A lease kept since an earlier wait (a stream this VR reads
          * itself): the sockets are ours to poll from the start. */
         bool kept = sockets && atomic_load_explicit(&mb->kept, memory_order_relaxed), leased = kept;
-        if (kept)
-            mb->poller.touch(mb->poller.ctx);
         /* Waiting past packets it does not want (a selective receive): what
          * it waits for may be behind a held connection (mailbox_flow.c). */
         if (mb->head != NULL) {

@@ -39,12 +39,11 @@ typedef struct rvr_mb_poller {
     void (*lease)(void *ctx, bool on);         /* around a busy-polling wait */
     /* A lease kept past the wait that took it, while the VR reads a stream
      * itself (rvr_net_lease_keep): keep turns this wait's lease into one
-     * kept in *kept (or gives it back if another VR keeps one), touch says
-     * it is still in use, drop gives it back if *kept still says so.  The
+     * kept in *kept (or gives it back if another VR keeps one), drop gives
+     * it back if *kept still says so.  Its polls say it is in use; the
      * transport may take it back meanwhile, clearing *kept.  keep NULL:
- * leases end with their wait. */
+     * leases end with their wait. */
     void (*keep)(void *ctx, _Atomic bool *kept);
-    void (*touch)(void *ctx);
     void (*drop)(void *ctx, _Atomic bool *kept);
     void *ctx;                                 /* NULL: no polling */
 } rvr_mb_poller;

@@ -107,13 +107,12 @@ void rvr_net_lease(rvr_net *net, bool on);
  * it goes on reading what comes next on its own core instead of the I/O
  * thread handing it over: rvr_net_lease_keep turns the caller's lease
  * into the kept one (*kept set; one VR at most, else the lease is given
- * back), rvr_net_lease_touch says it is in use, rvr_net_lease_drop gives
- * it back if *kept is still set.  The I/O thread takes back a kept lease
- * untouched for RVR_LEASE_IDLE_NS (the VR went off to do something else),
- * clearing *kept. */
+ * back), rvr_net_lease_drop gives it back if *kept is still set.  Every
+ * rvr_net_poll says the sockets are in use; the I/O thread takes back a
+ * kept lease when none came for RVR_LEASE_IDLE_NS (the VR went off to do
+ * something else), clearing *kept. */
 #define RVR_LEASE_IDLE_NS 2000000u
 void rvr_net_lease_keep(rvr_net *net, _Atomic bool *kept);
-void rvr_net_lease_touch(rvr_net *net);
 void rvr_net_lease_drop(rvr_net *net, _Atomic bool *kept);
 
 /* The address this VM listens on ("host:port"; the host may be 0.0.0.0). */

@@ -118,7 +118,6 @@ static bool net_poll(void *net, int timeout_ms, const _Atomic uint64_t *news, ui
 static void net_poke(void *net) { rvr_net_poke(net); }
 static void net_lease(void *net, bool on) { rvr_net_lease(net, on); }
 static void net_keep(void *net, _Atomic bool *kept) { rvr_net_lease_keep(net, kept); }
-static void net_touch(void *net) { rvr_net_lease_touch(net); }
 static void net_drop(void *net, _Atomic bool *kept) { rvr_net_lease_drop(net, kept); }
 
 /* A VM with a transport: a receiver waits for the sockets itself
@@ -126,8 +125,7 @@ static void net_drop(void *net, _Atomic bool *kept) { rvr_net_lease_drop(net, ke
 static void set_poller(rvr_vr *self)
 {
     if (self->vm->net != NULL) {
-        rvr_mb_poller pl = { net_poll, net_poke, net_lease, net_keep, net_touch, net_drop,
-                             self->vm->net };
+        rvr_mb_poller pl = { net_poll, net_poke, net_lease, net_keep, net_drop, self->vm->net };
         rvr_mailbox_set_poller(&self->mb, &pl);
     }
 }
