@@ -281,7 +281,10 @@ static size_t parse(rvr_net *net, conn *c)
             }
             break;
         }
-        on_frame(net, c, type, c->rbuf + pos + RVR_WIRE_HDR_LEN, len);
+        if (type == RVR_FRAME_MSG && c->state == C_READY)   /* most frames: straight there */
+            rvr_conn_on_msg(net, c, c->rbuf + pos + RVR_WIRE_HDR_LEN, len);
+        else
+            on_frame(net, c, type, c->rbuf + pos + RVR_WIRE_HDR_LEN, len);
         pos += RVR_WIRE_HDR_LEN + (size_t)len;
     }
     rvr_conn_deliver(net, c);

@@ -79,7 +79,7 @@ static void group_remove(mb_index *ix, mb_group *g, rvr_packet *p, int by)
     }
 }
 
-static void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
+static inline void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
 {
     if (p == mb->unindexed)
         mb->unindexed = p->next;
@@ -87,9 +87,9 @@ static void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
     if (p->tgroup != NULL) {
         group_remove(&mb->tags, p->tgroup, p, BY_TAG);
         group_remove(&mb->srcs, p->sgroup, p, BY_SRC);
+        p->tgroup = p->sgroup = NULL;   /* its tag and source links are set when indexed */
     }
-    p->tgroup = p->sgroup = NULL;
-    p->next = p->prev = p->tnext = p->tprev = p->snext = p->sprev = NULL;
+    p->next = p->prev = NULL;
 }
 
 /* ---- mailbox -------------------------------------------------------------- */
@@ -393,9 +393,34 @@ static bool spin_for_news(rvr_mailbox *mb, uint64_t seen, uint64_t deadline, boo
 static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
                        rvr_packet **out);
 
+/* Takes p, found in the mailbox, out of it. */
+static inline __attribute__((always_inline)) void removed(rvr_mailbox *mb, rvr_packet *p)
+{
+    unlink_packet(mb, p);
+    if (p->wire_len != 0)
+        atomic_store_explicit(&mb->taken_bytes,
+                              atomic_load_explicit(&mb->taken_bytes, memory_order_relaxed) + p->wire_len,
+                              memory_order_relaxed);
+    atomic_store_explicit(&mb->taken, atomic_load_explicit(&mb->taken, memory_order_relaxed) + 1,
+                          memory_order_release);
+}
+
 rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
                             rvr_packet **out)
 {
+    /* A receive of whatever is oldest, with something there (a stream):
+     * no wait loop to set up.  After a wait past unwanted packets (stuck),
+     * take clears that first. */
+    if (m == NULL && !peek && !atomic_load_explicit(&mb->stuck, memory_order_relaxed)) {
+        sort_in(mb);
+        rvr_packet *p = mb->head;
+        if (p != NULL) {
+            removed(mb, p);
+            rvr_packet_dynamize(p);
+            *out = p;
+            return RVR_OK;
+        }
+    }
     rvr_status st = take(mb, m, timeout_ms, peek, out);
     if (st == RVR_OK && !peek)
         rvr_packet_dynamize(*out);   /* a copy (peek) is dynamic already */
@@ -438,14 +463,7 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
         if (p != NULL) {
             if (peek)
                 return (*out = rvr_packet_copy(p)) != NULL ? RVR_OK : RVR_ENOMEM;
-            unlink_packet(mb, p);
-            if (p->wire_len != 0)
-                atomic_store_explicit(&mb->taken_bytes,
-                                      atomic_load_explicit(&mb->taken_bytes, memory_order_relaxed) +
-                                          p->wire_len,
-                                      memory_order_relaxed);
-            atomic_store_explicit(&mb->taken, atomic_load_explicit(&mb->taken, memory_order_relaxed) + 1,
-                                  memory_order_release);
+            removed(mb, p);
             *out = p;
             return RVR_OK;
         }

@@ -40,8 +40,20 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n);
 
 /* Keeps the checked entries a[0..n) (rvr_wire_raw_check: `count`
  * attributes) as p's attributes, p being new; false when p's block has no
- * room for them (decode them instead). */
-bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n, uint32_t count);
+ * room for them (decode them instead).  Inline: the decoder's every
+ * message. */
+static inline bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n, uint32_t count)
+{
+    /* At the start of the map's inline storage (see wire_raw.c). */
+    rvr_map *m = &p->attrs;
+    if (m->len != 0 || m->store_next == NULL || n > (size_t)(m->store_hi - m->store_next))
+        return false;
+    memcpy(m->store_next, a, n);
+    p->raw = (const uint8_t *)m->store_next;
+    p->raw_len = (uint32_t)n;
+    p->raw_n = count;
+    return true;
+}
 /* Sets attribute `name` of p (which has raw entries) to the flat value
  * *v, or to the string (str) or bytes data[0..dlen), as one more raw entry
  * (wire_raw.c).  False, changing nothing, when the name is taken, invalid

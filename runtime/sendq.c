@@ -489,7 +489,7 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
 static frame *tail_for(rvr_net *net, peer *pe, size_t n, bool wait)
 {
     rvr_spin_lock(&pe->q_lock);
-    if (wait)
+    if (wait && pe->qbytes > net->cfg.max_queue)   /* its first test, without a call */
         wait_room_locked(net, pe);
     frame *t = pe->qtail;
     if (appendable(pe, t) && t->buf.cap - t->buf.len >= n)

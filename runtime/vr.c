@@ -124,7 +124,7 @@ static void net_drop(void *net, _Atomic bool *kept) { rvr_net_lease_drop(net, ke
  * (receive-side polling, transport.h). */
 static void set_poller(rvr_vr *self)
 {
-    if (self->vm->net != NULL) {
+    if (self->mb.poller.ctx != self->vm->net) {   /* once: the transport never changes */
         rvr_mb_poller pl = { net_poll, net_poke, net_lease, net_keep, net_drop, self->vm->net };
         rvr_mailbox_set_poller(&self->mb, &pl);
     }
