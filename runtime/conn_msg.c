@@ -29,6 +29,26 @@ void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
 {
     rvr_wire_msg h;
     rvr_packet *pkt;
+    if ((pkt = rvr_wire_get_small(payload, n, net->lim.max_attrs, &h.dst)) != NULL) {
+        pkt->wire_len = (uint32_t)n;
+        /* A stream from one VR to one VR here: nothing to learn, its
+         * mailbox at hand. */
+        if (c->dvr != NULL && rvr_uuid_same(&h.dst, &c->dvr_id) &&
+            rvr_uuid_same(&pkt->src, &c->last_src)) {
+            c->batch[c->nbatch++] = pkt;
+            if (c->nbatch == RVR_CONN_BATCH)
+                rvr_conn_deliver(net, c);
+            return;
+        }
+        h.src = pkt->src;
+        h.tag = pkt->tag;
+        h.tag_len = pkt->tag_len;
+        h.schema = 0;
+        h.body = NULL;
+        h.body_len = 0;
+        dispatch_msg(net, c, &h, pkt);
+        return;
+    }
     rvr_status st = rvr_wire_get_msg(payload, n, &net->lim, &h, &pkt);
     if (st != RVR_OK) {
         bad_msg(net, c, st);

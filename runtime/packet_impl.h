@@ -48,7 +48,7 @@ static inline bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n
     rvr_map *m = &p->attrs;
     if (m->len != 0 || m->store_next == NULL || n > (size_t)(m->store_hi - m->store_next))
         return false;
-    memcpy(m->store_next, a, n);
+    rvr_copy_small(m->store_next, a, n);   /* n <= RVR_WIRE_RAW_BYTES */
     p->raw = (const uint8_t *)m->store_next;
     p->raw_len = (uint32_t)n;
     p->raw_n = count;

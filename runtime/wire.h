@@ -136,6 +136,13 @@ void rvr_wire_put_raw_frame(uint8_t *q, size_t size, const rvr_uuid *dst, const 
  * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
 rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
                             rvr_wire_msg *hdr, rvr_packet **out);
+/* rvr_wire_get_msg for the shape River writes for most messages: src, dst
+ * and a short tag at fixed places, then small flat attributes (the wire
+ * form, below) as the last field, no typed body.  Returns the packet (src,
+ * tag, raw attributes), *dst the envelope's dst; NULL for another shape,
+ * entries the wire form does not take, or no memory: nothing was made,
+ * and rvr_wire_get_msg decodes it (and gives any error). */
+rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, rvr_uuid *dst);
 /* The entries of an attribute map (the Map message a[0..n)) into m: the
  * decoder's, with the outcome codec.c's rvr_map_decode would give. */
 rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m);

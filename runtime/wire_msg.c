@@ -377,6 +377,33 @@ rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *l
     return RVR_OK;
 }
 
+rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, rvr_uuid *dst)
+{
+    /* parse_msg's fixed places, with the attributes required. */
+    if (n < 41 || p[0] != (E_SRC << 3 | WT_STRING) || p[1] != 16 ||
+        p[18] != (E_DST << 3 | WT_STRING) || p[19] != 16 || p[36] != (E_TAG << 3 | WT_STRING))
+        return NULL;
+    size_t tl = p[37];
+    const uint8_t *tag = p + 38, *a = tag + tl;
+    /* tl < 0x80 (a one-byte length) keeps it within RVR_MAX_NAME too. */
+    if (tl == 0 || tl >= 0x80 || tl + 40 > n || a[0] != (E_ATTRS << 3 | WT_STRING) ||
+        a[1] == 0 || a[1] >= 0x80 || (size_t)a[1] != n - 40 - tl || has_nul(tag, tl))
+        return NULL;
+    uint32_t count;
+    if (!rvr_wire_raw_check(a + 2, a[1], max_attrs, &count))
+        return NULL;
+    rvr_packet *pkt = rvr_packet_new_n((const char *)tag, tl);
+    if (pkt == NULL)
+        return NULL;
+    if (!rvr_packet_keep_raw(pkt, a + 2, a[1], count)) {
+        rvr_packet_free(pkt);
+        return NULL;
+    }
+    memcpy(pkt->src.bytes, p + 2, 16);
+    memcpy(dst->bytes, p + 20, 16);
+    return pkt;
+}
+
 /* ---- a large last value read apart (zero-copy receive) ----------------------- */
 
 /* A varint at p[*pos..have); false if it does not fit or is malformed. */

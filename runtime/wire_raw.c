@@ -195,7 +195,7 @@ bool rvr_packet_raw_put_blob(rvr_packet *p, const char *name, bool str, const vo
     q[0] = str ? T_STR : T_BYTES;
     q[1] = (uint8_t)dlen;
     if (dlen > 0)
-        memcpy(q + 2, data, dlen);
+        rvr_copy_small(q + 2, data, dlen);
     return true;
 }
 

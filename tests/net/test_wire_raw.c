@@ -309,6 +309,64 @@ static void test_errors(void)
     rvr_packet_free(p);
 }
 
+/* rvr_wire_get_small on the payload p[0..n): when it makes a packet, the
+ * full decoder accepts the frame too and makes the same one. */
+static void agrees(const uint8_t *p, size_t n, unsigned *fast)
+{
+    rvr_uuid to;
+    rvr_packet *s = rvr_wire_get_small(p, n, RVR_MAX_ATTRS, &to);
+    if (s == NULL)
+        return;
+    (*fast)++;
+    rvr_wire_limits def;
+    rvr_wire_limits_default(&def);
+    rvr_wire_msg h;
+    rvr_packet *f = NULL;
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_get_msg(p, n, &def, &h, &f), RVR_OK);
+    CU_ASSERT(rvr_uuid_same(&to, &h.dst));
+    CU_ASSERT(rvr_uuid_same(rvr_packet_src(s), rvr_packet_src(f)));
+    CU_ASSERT(s->wire_len == 0 && strcmp(rvr_packet_tag(s), rvr_packet_tag(f)) == 0);
+    CU_ASSERT(rvr_packet_equal(s, f));
+    rvr_packet_free(s);
+    rvr_packet_free(f);
+}
+
+/* The receive path's decoder of the common shape (rvr_wire_get_small)
+ * takes only what the full decoder takes, as the same packet: every byte
+ * of a frame changed to values that break lengths, keys and names, and
+ * every truncation. */
+static void test_small(void)
+{
+    static const uint8_t values[] = { 0, 1, 2, 0x0a, 0x12, 0x1a, 0x2a, 0x7f, 0x80, 0xff };
+    rvr_packet *msgs[3] = { flat(), rvr_packet_new("m"), rvr_packet_new("t") };
+    uint8_t data[64] = { 7 };
+    rvr_packet_set_bytes(msgs[1], "data", data, sizeof data);
+    msgs[1]->src = rvr_uuid_generate();
+    rvr_packet_set_str(msgs[2], "s", "x");
+    unsigned fast = 0;
+    for (int m = 0; m < 3; m++) {
+        rvr_buf b = { 0 };
+        encode(msgs[m], &b);
+        uint8_t *p = b.data + RVR_WIRE_HDR_LEN;
+        size_t n = b.len - RVR_WIRE_HDR_LEN;
+        unsigned before = fast;
+        agrees(p, n, &fast);
+        CU_ASSERT_EQUAL(fast, before + 1);   /* the shape River writes */
+        for (size_t i = 0; i < n; i++) {
+            uint8_t keep = p[i];
+            for (size_t v = 0; v < sizeof values; v++) {
+                p[i] = values[v];
+                agrees(p, n, &fast);
+            }
+            p[i] = keep;
+            agrees(p, i, &fast);   /* truncated */
+        }
+        rvr_buf_free(&b);
+        rvr_packet_free(msgs[m]);
+    }
+    CU_ASSERT(fast > 3);
+}
+
 /* Sets the attributes of flat() on p, in the same order. */
 static void set_flat(rvr_packet *p)
 {
@@ -414,6 +472,7 @@ static const CU_TestInfo tests[] = {
     { "a new packet builds the raw form: the same frame and errors", test_built },
     { "nested, repeated, many or large attributes are decoded", test_decoded },
     { "limits and malformed entries: the same errors", test_errors },
+    { "the common shape's decoder takes only what the full one takes", test_small },
     CU_TEST_INFO_NULL,
 };
 
