@@ -386,7 +386,9 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
         rvr_frame_free(spare);
         return;
     }
-    size_t batch = net->cfg.batch_bytes != 0 ? net->cfg.batch_bytes : (size_t)64 << 10;
+    size_t batch = net->cfg.batch_bytes != 0 ? net->cfg.batch_bytes : (size_t)256 << 10;
+    if (batch > net->cfg.max_queue / 2)
+        batch = net->cfg.max_queue / 2;   /* a batch is written before its sender must wait */
     bool coalesce = false;
     if (net->cfg.coalesce_ns != 0 && !p->blocked && !p->writing && p->qbytes < batch) {
         /* While a batch is open no clock is read: one read per batch, not

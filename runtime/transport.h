@@ -59,7 +59,7 @@ typedef struct rvr_net_config {
  * 8 MiB queues, 2000 ms resolution, 1024 connections; then the environment: RIVER_BIND,
  * RIVER_PORT, RIVER_MAX_FRAME, RIVER_MAX_ATTRS, RIVER_MAX_DEPTH,
  * RIVER_MAX_QUEUE, RIVER_RESOLVE_MS, RIVER_MAX_CONNS, RIVER_COALESCE_US (default 5;
- * 0 turns write coalescing off), RIVER_BATCH_BYTES (default 64 KiB),
+ * 0 turns write coalescing off), RIVER_BATCH_BYTES (default 256 KiB, at most half the queue),
  * RIVER_FLUSH_US (default 100), RIVER_MAILBOX_HIGH (default 1024; 0: no
  * receive-side flow control), RIVER_MAILBOX_HIGH_BYTES (default 4 MiB; 0:
  * none either), RIVER_FLOW_STALL_MS (default 20)
