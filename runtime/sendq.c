@@ -270,16 +270,12 @@ static void wake_io(rvr_net *net)
     (void)w;   /* a full counter still wakes the thread */
 }
 
-uint64_t rvr_net_flush(rvr_net *net, bool all)
+/* Looks at every peer (with net->lock): those whose batch is due go into
+ * todo (at most 64, *n of them); returns when to look again (0: no peer
+ * is armed or being written by its sender). */
+static uint64_t flush_scan(rvr_net *net, bool all, uint64_t now, peer **todo, int *n)
 {
-    if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) ||
-        !atomic_exchange(&net->flush_req, false))
-        return 0;
-    /* Cleared before looking: a peer armed after its check finds the flag
-     * down and wakes the I/O thread. */
-    peer *todo[64];
-    int n = 0;
-    uint64_t now = rvr_now_ns(), next = 0;
+    uint64_t next = 0;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL; p = p->next) {
         rvr_spin_lock(&p->q_lock);
@@ -294,8 +290,8 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
                 p->armed_ns = now;
                 due = now + net->cfg.flush_ns;
             }
-            if ((all || due <= now) && n < 64)
-                todo[n++] = p;
+            if ((all || due <= now) && *n < 64)
+                todo[(*n)++] = p;
             else if (next == 0 || due < next)
                 next = due <= now ? now : due;
         } else if (p->writing && !all) {
@@ -309,8 +305,29 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
         rvr_spin_unlock(&p->q_lock);
     }
     rvr_mutex_unlock(&net->lock);
-    if (next != 0)
-        atomic_store(&net->flush_req, true);   /* still watching */
+    return next;
+}
+
+uint64_t rvr_net_flush(rvr_net *net, bool all)
+{
+    if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed))
+        return 0;
+    /* The flag stays up while someone watches: a sender that finds it up
+     * wakes nobody.  (Lowering it for every look made each look end with
+     * the streaming sender's eventfd write, which woke the I/O thread
+     * again at once: 30,000 wake-ups a second.) */
+    peer *todo[64];
+    int n = 0;
+    uint64_t now = rvr_now_ns();
+    uint64_t next = flush_scan(net, all, now, todo, &n);
+    if (next == 0 && atomic_exchange(&net->flush_req, false)) {
+        /* Nothing left to watch.  A peer armed between the scan and the
+         * flag going down found it up and woke nobody: look once more. */
+        n = 0;
+        next = flush_scan(net, all, now, todo, &n);
+        if (next != 0)
+            atomic_store(&net->flush_req, true);
+    }
     for (int i = 0; i < n; i++) {
         rvr_spin_lock(&todo[i]->q_lock);
         if (todo[i]->armed)
