@@ -527,6 +527,29 @@ static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet
     rvr_packet_free(p);
 }
 
+bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p,
+                        const rvr_net_route *route)
+{
+    peer *pe = route->peer;
+    if (p->raw == NULL || p->body != NULL || pe == NULL || !rvr_uuid_same(&route->dst, dst) ||
+        atomic_load_explicit(&net->stopping, memory_order_relaxed) ||
+        route->gen != rvr_naming_gen(net->naming))
+        return false;
+    size_t n = rvr_wire_raw_frame_size(p);
+    uint64_t theirs = __atomic_load_n(&pe->max_frame, __ATOMIC_RELAXED);
+    if (n - RVR_WIRE_HDR_LEN > net->lim.max_frame || (theirs != 0 && n - RVR_WIRE_HDR_LEN > theirs))
+        return false;   /* rvr_net_send refuses it */
+    rvr_spin_lock(&pe->q_lock);
+    frame *t = pe->qtail;
+    if (pe->qbytes > net->cfg.max_queue || !appendable(pe, t) || t->buf.cap - t->buf.len < n) {
+        rvr_spin_unlock(&pe->q_lock);
+        return false;   /* waits for room, or needs a new frame */
+    }
+    rvr_wire_put_raw_frame(t->buf.data + t->buf.len, n, dst, p);
+    tail_appended(net, pe, t, n, p);
+    return true;
+}
+
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
                                 size_t limit, bool wait)
 {

@@ -91,6 +91,9 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
     rvr_uuid old = p->src;
     rvr_status st;
     rvr_net *net = self->vm->net;
+    p->src = self->id;
+    if (net != NULL && rvr_net_send_small(net, dst, p, &self->route))
+        return RVR_OK;   /* the common case: a small message to a VR known to be remote */
     /* A VR known to be remote is never local: skip the registry. */
     bool remote = net != NULL && rvr_net_route_valid(net, &self->route, dst);
     rvr_vr *to = remote ? NULL : local_dst(self, dst);

@@ -133,53 +133,49 @@ bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, rvr_value *
     return false;
 }
 
-/* Room for an entry of name[0..len) whose value takes vs bytes, at the
- * end of p's raw entries: where the value goes, or NULL when the entry
- * does not fit (at most RVR_WIRE_RAW_BYTES in all, nor in p's block).
- * Writes the bytes put_entry_head in wire.c writes. */
-static inline __attribute__((always_inline)) uint8_t *entry_head(rvr_packet *p, const char *name,
-                                                                 size_t len, size_t vs)
+/* A new entry for `name` whose value takes vs bytes, at the end of p's raw
+ * entries: where the value goes, or NULL (nothing changed) when the name
+ * is empty, already there, or the entry does not fit (at most
+ * RVR_WIRE_RAW_BYTES in all, nor in p's block).  The name is copied into
+ * place as it is measured.  Writes the bytes put_entry_head in wire.c
+ * writes. */
+static inline __attribute__((always_inline)) uint8_t *entry_named(rvr_packet *p, const char *name,
+                                                                  size_t vs)
 {
-    size_t n = p->raw_len, inner = 2 + len + 2 + vs;
-    size_t cap = (size_t)(p->attrs.store_hi - p->attrs.store_next);
+    if (name == NULL || p->raw_n == RVR_WIRE_RAW_MAX)
+        return NULL;
+    size_t n = p->raw_len, cap = (size_t)(p->attrs.store_hi - p->attrs.store_next);
     if (cap > RVR_WIRE_RAW_BYTES)
         cap = RVR_WIRE_RAW_BYTES;
-    if (inner >= 0x80 || 2 + inner > cap - n)
+    if (cap < n + 7 + vs)
+        return NULL;   /* not even a one-byte name */
+    size_t fit = cap - n - 6 - vs, len = 0;   /* the longest name that fits */
+    uint8_t *q = (uint8_t *)p->raw + n, *key = q + 4;
+    while (len < fit && name[len] != '\0') {   /* past raw_len: ours until committed */
+        key[len] = (uint8_t)name[len];
+        len++;
+    }
+    if (len == 0 || name[len] != '\0' || (n > 0 && rvr_wire_raw_find(p->raw, n, name, NULL)))
         return NULL;
-    uint8_t *q = (uint8_t *)p->raw + n;
+    size_t inner = 2 + len + 2 + vs;   /* < 128: cap is */
     p->raw_len = (uint32_t)(n + 2 + inner);
     p->raw_n++;
     q[0] = T_ENTRY;
     q[1] = (uint8_t)inner;
     q[2] = T_KEY;
     q[3] = (uint8_t)len;
-    rvr_copy_short(q + 4, name, len);
-    q += 4 + len;
+    q = key + len;
     q[0] = T_VALUE;
     q[1] = (uint8_t)vs;
     return q + 2;
 }
 
-/* The length of name when it may be a new raw entry's: valid, short, not
- * among p's entries yet; 0 otherwise. */
-static inline size_t new_name(const rvr_packet *p, const char *name)
-{
-    if (name == NULL || p->raw_n == RVR_WIRE_RAW_MAX)
-        return 0;
-    size_t len = rvr_name_len(name, RVR_WIRE_RAW_BYTES);
-    if (len == 0 || len > RVR_WIRE_RAW_BYTES ||
-        (p->raw_len > 0 && rvr_wire_raw_find(p->raw, p->raw_len, name, NULL)))
-        return 0;
-    return len;
-}
-
 bool rvr_packet_raw_put(rvr_packet *p, const char *name, const rvr_value *v)
 {
-    size_t len = new_name(p, name);
-    if (len == 0 || v->type == RVR_T_LIST || v->type == RVR_T_MAP)
+    if (v->type == RVR_T_LIST || v->type == RVR_T_MAP)
         return false;
     size_t vs = rvr_value_enc_size(v);
-    uint8_t *q = vs < 0x80 ? entry_head(p, name, len, vs) : NULL;
+    uint8_t *q = vs < 0x80 ? entry_named(p, name, vs) : NULL;
     if (q != NULL)
         rvr_value_enc_put(q, v);   /* as codec.c encodes a Value */
     return q != NULL;
@@ -191,8 +187,7 @@ bool rvr_packet_raw_put_blob(rvr_packet *p, const char *name, bool str, const vo
     if (dlen >= 0x80 || (data == NULL && dlen > 0) ||
         (str && dlen > 0 && memchr(data, '\0', dlen) != NULL))
         return false;   /* too long for raw, or an error the map reports */
-    size_t len = new_name(p, name);
-    uint8_t *q = len > 0 ? entry_head(p, name, len, 2 + dlen) : NULL;
+    uint8_t *q = entry_named(p, name, 2 + dlen);
     if (q == NULL)
         return false;
     q[0] = str ? T_STR : T_BYTES;
