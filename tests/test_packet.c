@@ -631,6 +631,42 @@ static void test_null_arguments(void)
     rvr_packet_free(p);
 }
 
+/* A packet made right after others were freed (on this thread they are
+ * kept and reused: packet.c's spare packets) is a new packet: no source,
+ * no attributes, its own tag, built in wire form; and a used one in any
+ * state (a map, a long tag, a source) frees and is reused without trace. */
+static void test_reuse(void)
+{
+    rvr_uuid u = rvr_uuid_generate();
+    for (int round = 0; round < 300; round++) {
+        rvr_packet *p = rvr_packet_new(round % 3 == 0 ? "first" : "a-tag-longer-than-thirty-two-bytes-here");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        p->src = u;
+        rvr_packet_set_i64(p, "x", round);
+        if (round % 2 == 0)
+            rvr_packet_set_str(p, "s", "kept in the map");   /* strings read through the map */
+        const char *s;
+        if (round % 4 == 0)
+            rvr_packet_get_str(p, "s", &s, NULL);
+        rvr_packet_free(p);
+
+        rvr_packet *q = rvr_packet_new("next");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+        CU_ASSERT_STRING_EQUAL(rvr_packet_tag(q), "next");
+        CU_ASSERT(rvr_uuid_is_nil(rvr_packet_src(q)));
+        CU_ASSERT_EQUAL(rvr_packet_count(q), 0);
+        int64_t i;
+        CU_ASSERT_EQUAL(rvr_packet_get_i64(q, "x", &i), RVR_ENOATTR);
+        CU_ASSERT_PTR_NOT_NULL(q->raw);   /* rvr_packet_new's wire form */
+        CU_ASSERT(q->raw_len == 0 && q->wire_len == 0 && q->body == NULL);
+        rvr_packet_set_u64(q, "n", 7);
+        uint64_t n = 0;
+        CU_ASSERT(rvr_packet_get_u64(q, "n", &n) == RVR_OK && n == 7);
+        CU_ASSERT_EQUAL(rvr_packet_count(q), 1);
+        rvr_packet_free(q);
+    }
+}
+
 static CU_TestInfo packet_tests[] = {
     { "new and tags", test_new_and_tags },
     { "every type", test_every_type },
@@ -642,6 +678,7 @@ static CU_TestInfo packet_tests[] = {
     { "names", test_names },
     { "tags and names of every short length", test_short_names },
     { "NULL arguments", test_null_arguments },
+    { "a packet made after others were freed is new", test_reuse },
     CU_TEST_INFO_NULL
 };
 
