@@ -108,6 +108,9 @@ void rvr_conn_deliver(rvr_net *net, conn *c)
     size_t k = rvr_mailbox_push_many(&c->dvr->mb, c->batch, n, &why);
     if (k == n) {
         size_t high = net->cfg.mailbox_high;
+        bool own = rvr_mailbox_owner_reads(&c->dvr->mb);
+        if (own && high > RVR_OWN_HIGH)
+            high = RVR_OWN_HIGH;
         if (c->held == NULL && high != 0 && net->cfg.mailbox_high_bytes != 0 &&
             rvr_mailbox_flow_full(&c->dvr->mb, high, net->cfg.mailbox_high_bytes,
                                   net->cfg.flow_stall_ns, flow_resume, net)) {
@@ -117,7 +120,7 @@ void rvr_conn_deliver(rvr_net *net, conn *c)
             /* Read by the VR itself, which reads only when it has drained
              * its mailbox: no arrival wakes anyone meanwhile, so epoll
              * need not be told (two system calls per hold). */
-            c->held_watched = rvr_mailbox_owner_reads(&c->dvr->mb);
+            c->held_watched = own;
             if (!c->held_watched)
                 watch_reads(net, c, false);
         }
