@@ -119,11 +119,13 @@ static rvr_packet *packet_alloc(const char *tag, size_t n)
         /* What may differ from a new packet's header (spare_put). */
         spare = p->next;
         nspare--;
-        p->next = NULL;
+        p->next = p->prev = NULL;
+        p->tgroup = p->sgroup = NULL;
         memset(p->src.bytes, 0, sizeof p->src.bytes);
         p->wire_len = 0;
         p->raw = NULL;
         p->raw_len = p->raw_n = 0;
+        p->schema = NULL;   /* a typed packet's body is gone (rvr_packet_free) */
         p->materialized = false;
     } else
 #endif
@@ -168,17 +170,17 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
 }
 
 /* Keeps p as a spare if its header is a new packet's but for the fields
- * packet_alloc resets: no map storage used, the tag inline, no body, out
- * of any mailbox (a mailbox's unlink leaves its index groups NULL). */
+ * packet_alloc resets: its tag inline, and its map never used (no key was
+ * ever stored: every new entry takes its key from the store first, which
+ * has room in a new packet, so store_next has not moved and the entries,
+ * index and depth are as new).  Mailbox links and index groups are reset
+ * on reuse, not tested: a packet freed with its mailbox is reused too. */
 static bool spare_put(rvr_packet *p)
 {
 #ifndef SPARE_OFF
     const rvr_map *m = &p->attrs;
-    if (nspare >= SPARE_MAX || p->tag != tag_inline(p) || p->schema != NULL || m->len != 0 ||
-        m->index != NULL || m->entries != block_entries(p) || m->cap != PKT_ENTRIES ||
-        m->depth != 0 || m->index_cap != 0 ||
-        m->store_next != (char *)block_entries(p) + PKT_ENTRIES * sizeof(rvr_map_entry) ||
-        p->tgroup != NULL || p->sgroup != NULL || p->prev != NULL)
+    if (nspare >= SPARE_MAX || p->tag != tag_inline(p) || m->entries != block_entries(p) ||
+        m->store_next != (char *)block_entries(p) + PKT_ENTRIES * sizeof(rvr_map_entry))
         return false;
     if (!spare_registered) {   /* freed when this thread ends */
         spare_registered = true;
