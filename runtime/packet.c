@@ -170,16 +170,16 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
 }
 
 /* Keeps p as a spare if its header is a new packet's but for the fields
- * packet_alloc resets: its tag inline, and its map never used (no key was
- * ever stored: every new entry takes its key from the store first, which
- * has room in a new packet, so store_next has not moved and the entries,
- * index and depth are as new).  Mailbox links and index groups are reset
+ * packet_alloc resets: its tag inline, and its map empty and as new (no
+ * entries, index or depth, its entries and store where they started:
+ * nothing to free).  Mailbox links, index groups and the schema are reset
  * on reuse, not tested: a packet freed with its mailbox is reused too. */
 static bool spare_put(rvr_packet *p)
 {
 #ifndef SPARE_OFF
     const rvr_map *m = &p->attrs;
-    if (nspare >= SPARE_MAX || p->tag != tag_inline(p) || m->entries != block_entries(p) ||
+    if (nspare >= SPARE_MAX || p->tag != tag_inline(p) || m->len != 0 || m->index != NULL ||
+        m->depth != 0 || m->entries != block_entries(p) || m->cap != PKT_ENTRIES ||
         m->store_next != (char *)block_entries(p) + PKT_ENTRIES * sizeof(rvr_map_entry))
         return false;
     if (!spare_registered) {   /* freed when this thread ends */

@@ -648,6 +648,13 @@ static void test_reuse(void)
         const char *s;
         if (round % 4 == 0)
             rvr_packet_get_str(p, "s", &s, NULL);
+        if (round % 5 == 0) {
+            /* A copy's map holds entries whose keys are not in its block. */
+            rvr_packet *c = rvr_packet_copy(p);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+            rvr_packet_free(p);
+            p = c;
+        }
         rvr_packet_free(p);
 
         rvr_packet *q = rvr_packet_new("next");
