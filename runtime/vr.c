@@ -82,22 +82,15 @@ static void forget_dst(rvr_vr *self, rvr_vr *gone)
         }
 }
 
-rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
+/* rvr_send past its common case: p->src is set (old: what it was). */
+static __attribute__((noinline)) rvr_status send_other(rvr_vr *self, const rvr_uuid *dst,
+                                                       rvr_packet *p, const rvr_uuid *old)
 {
-    if (self == NULL || dst == NULL || p == NULL)
-        return RVR_EINVAL;
-    if (rvr_stopping(self))
-        return RVR_ECLOSED;
-    rvr_uuid old = p->src;
     rvr_status st;
     rvr_net *net = self->vm->net;
-    p->src = self->id;
-    if (net != NULL && rvr_net_send_small(net, dst, p, &self->route))
-        return RVR_OK;   /* the common case: a small message to a VR known to be remote */
     /* A VR known to be remote is never local: skip the registry. */
     bool remote = net != NULL && rvr_net_route_valid(net, &self->route, dst);
     rvr_vr *to = remote ? NULL : local_dst(self, dst);
-    p->src = self->id;
     if (to != NULL) {
         /* A local VR: straight into its mailbox, no socket involved. */
         st = rvr_mailbox_push(&to->mb, p);
@@ -110,8 +103,22 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
         st = RVR_ENOTFOUND;
     }
     if (st != RVR_OK)
-        p->src = old;
+        p->src = *old;
     return st;
+}
+
+rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
+{
+    if (self == NULL || dst == NULL || p == NULL)
+        return RVR_EINVAL;
+    if (rvr_stopping(self))
+        return RVR_ECLOSED;
+    rvr_uuid old = p->src;
+    p->src = self->id;
+    rvr_net *net = self->vm->net;
+    if (net != NULL && rvr_net_send_small(net, dst, p, &self->route))
+        return RVR_OK;   /* the common case: a small message to a VR known to be remote */
+    return send_other(self, dst, p, &old);
 }
 
 static bool net_poll(void *net, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen)
