@@ -431,12 +431,10 @@ static inline __attribute__((always_inline)) rvr_status lookup(const rvr_packet 
         if (!rvr_wire_raw_find(p->raw, p->raw_len, name, v))
             return RVR_ENOATTR;
     } else {
-        rvr_status st = rvr_packet_unraw(p);
+        const rvr_value *mv;
+        rvr_status st = rvr_packet_get(p, name, &mv);
         if (st != RVR_OK)
             return st;
-        const rvr_value *mv = rvr_map_get(&p->attrs, name);
-        if (mv == NULL)
-            return RVR_ENOATTR;
         *v = *mv;
     }
     return v->type == t ? RVR_OK : RVR_ETYPE;

@@ -530,14 +530,12 @@ static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet
 bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p,
                         const rvr_net_route *route)
 {
-    peer *pe = route->peer;
-    if (p->raw == NULL || p->body != NULL || pe == NULL || !rvr_uuid_same(&route->dst, dst) ||
-        atomic_load_explicit(&net->stopping, memory_order_relaxed) ||
-        route->gen != rvr_naming_gen(net->naming))
+    if (p->raw == NULL || p->body != NULL || !rvr_route_valid(net, route, dst) ||
+        atomic_load_explicit(&net->stopping, memory_order_relaxed))
         return false;
+    peer *pe = route->peer;
     size_t n = rvr_wire_raw_frame_size(p);
-    uint64_t theirs = __atomic_load_n(&pe->max_frame, __ATOMIC_RELAXED);
-    if (n - RVR_WIRE_HDR_LEN > net->lim.max_frame || (theirs != 0 && n - RVR_WIRE_HDR_LEN > theirs))
+    if (n - RVR_WIRE_HDR_LEN > rvr_peer_limit(net, pe))
         return false;   /* rvr_net_send refuses it */
     rvr_spin_lock(&pe->q_lock);
     frame *t = pe->qtail;

@@ -404,8 +404,7 @@ void rvr_net_stop(rvr_net *net)
 
 bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst)
 {
-    return route != NULL && route->peer != NULL && rvr_uuid_same(&route->dst, dst) &&
-           route->gen == rvr_naming_gen(net->naming);
+    return rvr_route_valid(net, route, dst);
 }
 
 rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route,
@@ -430,10 +429,7 @@ rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
             route->gen = gen;
         }
     }
-    uint64_t theirs = __atomic_load_n(&pe->max_frame, __ATOMIC_RELAXED);
-    size_t limit = net->lim.max_frame;
-    if (theirs != 0 && theirs < limit)
-        limit = (size_t)theirs;
+    size_t limit = rvr_peer_limit(net, pe);
     if (p->body != NULL)
         return rvr_peer_send_typed(net, pe, dst, p, limit);
     return rvr_peer_send_packet(net, pe, dst, p, limit, true);

@@ -50,6 +50,7 @@
 #include "platform.h"
 #include "schema_wire.h"
 #include "transport.h"
+#include "value_impl.h"
 #include "vm.h"
 #include "wire.h"
 
@@ -295,6 +296,20 @@ void rvr_conn_start(rvr_net *net, conn *c);
  * ENOMEM; rvr_frame_free frees its held packet and recycles it. */
 frame *rvr_frame_new(size_t cap);
 void rvr_frame_free(frame *f);
+
+/* rvr_net_route_valid, inline for the send path. */
+static inline bool rvr_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst)
+{
+    return route != NULL && route->peer != NULL && rvr_uuid_same(&route->dst, dst) &&
+           route->gen == rvr_naming_gen(net->naming);
+}
+
+/* The largest MSG payload pe accepts: ours, or less if it said so (HELLO). */
+static inline size_t rvr_peer_limit(const rvr_net *net, peer *pe)
+{
+    uint64_t theirs = __atomic_load_n(&pe->max_frame, __ATOMIC_RELAXED);
+    return theirs != 0 && theirs < net->lim.max_frame ? (size_t)theirs : net->lim.max_frame;
+}
 
 /* sendq.c */
 /* Writes the queues of the armed peers (coalesced frames): every one when
