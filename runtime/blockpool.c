@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "platform.h"
+#include "thread_exit.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_OFF 1
@@ -38,13 +39,10 @@ static RVR_TLS bool registered;
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
 static block *depot;
 static unsigned depot_n;
-static pthread_key_t exit_key;
-static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 
 /* A thread ends: its cache goes back to malloc. */
-static void on_exit_thread(void *unused)
+static void on_exit_thread(void)
 {
-    (void)unused;
     while (cache != NULL) {
         block *nx = cache->next;
         free(cache);
@@ -71,19 +69,10 @@ static void depot_put(block *mag)
     }
 }
 
-static void exit_init(void)
-{
-    pthread_key_create(&exit_key, on_exit_thread);
-}
-
 /* The cache is about to hold blocks: free them when this thread ends. */
 static void register_thread(void)
 {
-    if (!registered) {
-        registered = true;
-        pthread_once(&exit_once, exit_init);
-        pthread_setspecific(exit_key, (void *)1);
-    }
+    rvr_thread_on_exit(&registered, on_exit_thread);
 }
 
 void *rvr_block_alloc(void)

@@ -3,10 +3,10 @@
  * Frames of RVR_FRAME_POOL_CAP bytes are recycled through a per-thread
  * cache: a VR that sends usually writes (and so frees) its own frames, so
  * the common path takes no lock and calls no allocator. */
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "packet_impl.h"
+#include "thread_exit.h"
 #include "transport_impl.h"
 
 #define POOL_MAX 64   /* frames a thread keeps */
@@ -14,8 +14,6 @@
 static RVR_TLS frame *pool_head;
 static RVR_TLS int pool_n;
 static RVR_TLS bool pool_registered;
-static pthread_key_t pool_key;
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
 static void frame_destroy(frame *f)
 {
@@ -23,20 +21,15 @@ static void frame_destroy(frame *f)
     free(f);
 }
 
-static void pool_release(void *unused)
+/* The thread ends: its cache goes back to malloc. */
+static void pool_release(void)
 {
-    (void)unused;
     while (pool_head != NULL) {
         frame *f = pool_head;
         pool_head = f->next;
         frame_destroy(f);
     }
     pool_n = 0;
-}
-
-static void pool_init(void)
-{
-    pthread_key_create(&pool_key, pool_release);
 }
 
 frame *rvr_frame_new(size_t cap)
@@ -78,12 +71,7 @@ void rvr_frame_free(frame *f)
         frame_destroy(f);
         return;
     }
-    if (!pool_registered) {
-        /* First use on this thread: arrange for the cache to be freed at exit. */
-        pool_registered = true;
-        pthread_once(&pool_once, pool_init);
-        pthread_setspecific(pool_key, (void *)1);
-    }
+    rvr_thread_on_exit(&pool_registered, pool_release);
     f->next = pool_head;
     pool_head = f;
     pool_n++;

@@ -8,7 +8,6 @@
  * what does not fit gets allocations of its own. */
 #include <river/packet.h>
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include "blockpool.h"
 #include "packet_impl.h"
 #include "platform.h"
+#include "thread_exit.h"
 #include "wire.h"
 
 #define PKT_TAG_INLINE 32   /* inline tag room, NUL included */
@@ -60,24 +60,16 @@ static rvr_map_entry *block_entries(const rvr_packet *p)
 static RVR_TLS rvr_packet *spare;   /* linked through `next` */
 static RVR_TLS unsigned nspare;
 static RVR_TLS bool spare_registered;
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 
 /* The thread ends: its spares go back to malloc, where blocks come from. */
-static void spare_release(void *unused)
+static void spare_release(void)
 {
-    (void)unused;
     while (spare != NULL) {
         rvr_packet *nx = spare->next;
         free(spare);
         spare = nx;
     }
     nspare = 0;
-}
-
-static void spare_init(void)
-{
-    pthread_key_create(&spare_key, spare_release);
 }
 #endif
 
@@ -182,11 +174,7 @@ static bool spare_put(rvr_packet *p)
         m->depth != 0 || m->entries != block_entries(p) || m->cap != PKT_ENTRIES ||
         m->store_next != (char *)block_entries(p) + PKT_ENTRIES * sizeof(rvr_map_entry))
         return false;
-    if (!spare_registered) {   /* freed when this thread ends */
-        spare_registered = true;
-        pthread_once(&spare_once, spare_init);
-        pthread_setspecific(spare_key, (void *)1);
-    }
+    rvr_thread_on_exit(&spare_registered, spare_release);
     p->next = spare;
     spare = p;
     nspare++;
