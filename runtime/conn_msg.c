@@ -29,7 +29,12 @@ void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
 {
     rvr_wire_msg h;
     rvr_packet *pkt;
-    if ((pkt = rvr_wire_get_small(payload, n, net->lim.max_attrs, &h.dst)) != NULL) {
+    /* A stream's frames by comparison with the last one; else the common
+     * shape decoded, and kept when it looks like a stream. */
+    pkt = rvr_wire_shape_get(&c->shape, payload, n, &h.dst);
+    if (pkt == NULL && (pkt = rvr_wire_get_small(payload, n, net->lim.max_attrs, &h.dst)) != NULL)
+        rvr_wire_shape_learn(&c->shape, payload, n);
+    if (pkt != NULL) {
         pkt->wire_len = (uint32_t)n;
         /* A stream from one VR to one VR here: nothing to learn, its
          * mailbox at hand. */

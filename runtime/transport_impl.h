@@ -53,6 +53,7 @@
 #include "value_impl.h"
 #include "vm.h"
 #include "wire.h"
+#include "wire_shape.h"
 
 typedef struct conn conn;
 typedef struct peer peer;
@@ -105,6 +106,7 @@ struct conn {
     size_t big_off;             /* of payload); NULL: none (conn.c) */
     bool after_big;             /* the last frame was large: read the next one's head alone */
     rvr_uuid last_src;          /* last src learned into naming */
+    rvr_wire_shape shape;       /* the stream's frame, to read the next ones by (read side) */
     rvr_sdesc_table schemas;    /* descriptions received (net->io_lock) */
     uint64_t *described;        /* fingerprints described to the peer on this */
     size_t ndescribed, capdescribed;   /* connection (guarded by the peer's q_lock) */

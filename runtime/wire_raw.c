@@ -88,30 +88,50 @@ static inline __attribute__((always_inline)) bool raw_value(const uint8_t *v, si
  * insists on that, and the lookup then reads lengths as single bytes.
  * Entry layout: T_ENTRY len T_KEY keylen key T_VALUE vlen value. */
 
+/* True if key[0..kn) (kn < 128) holds a NUL or equals the name of an
+ * entry in a[0..p): a byte loop, not memchr and memcmp, so that the check
+ * calls nothing and keeps its state in registers. */
+static inline __attribute__((always_inline)) bool key_bad(const uint8_t *a, const uint8_t *p,
+                                                          const uint8_t *key, size_t kn)
+{
+    for (size_t i = 0; i < kn; i++)
+        if (key[i] == 0)
+            return true;
+    for (const uint8_t *q = a; q < p; q += 2 + q[1]) {
+        size_t i = 0;
+        if (q[3] != kn)
+            continue;
+        while (i < kn && q[4 + i] == key[i])
+            i++;
+        if (i == kn)
+            return true;   /* a repeated name: the map decides which one wins */
+    }
+    return false;
+}
+
 bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t *count)
 {
     if (n > RVR_WIRE_RAW_BYTES)
         return false;
-    const uint8_t *end = a + n;
+    uint32_t most = max_attrs < RVR_WIRE_RAW_MAX ? max_attrs : RVR_WIRE_RAW_MAX;
+    const uint8_t *end = a + n, *p = a;
     uint32_t k = 0;
-    for (const uint8_t *p = a; p < end; k++) {
+    while (p < end) {
         /* What decode_entry_fast in wire_msg.c accepts, and nothing else:
-         * e = p + 2 holds T_KEY kn key T_VALUE vn value, en bytes. */
-        size_t left = (size_t)(end - p), en = left >= 2 ? p[1] : 0;
-        if (k == RVR_WIRE_RAW_MAX || k >= max_attrs || en < 4 || p[0] != T_ENTRY || en > left - 2)
+         * T_ENTRY en, then en bytes: T_KEY kn key T_VALUE vn value. */
+        size_t left = (size_t)(end - p);
+        if (k == most || left < 2 || p[0] != T_ENTRY)
             return false;
-        const uint8_t *e = p + 2, *key = e + 2;
-        size_t kn = e[1];
-        if (e[0] != T_KEY || kn == 0 || kn + 4 > en)
+        size_t en = p[1];
+        if (en < 4 || en > left - 2 || p[2] != T_KEY)
             return false;
-        const uint8_t *v = key + kn;
-        if (v[0] != T_VALUE || v[1] < 2 || 4 + kn + v[1] != en || has_nul(key, kn) ||
-            !raw_value(v + 2, v[1], NULL))
+        size_t kn = p[3];
+        const uint8_t *key = p + 4, *v = key + kn;
+        if (kn == 0 || kn + 4 > en || v[0] != T_VALUE || v[1] < 2 || 4 + kn + v[1] != en ||
+            key_bad(a, p, key, kn) || !raw_value(v + 2, v[1], NULL))
             return false;
-        for (const uint8_t *q = a; q < p; q += 2 + q[1])
-            if (q[3] == kn && memcmp(q + 4, key, kn) == 0)
-                return false;   /* a repeated name: the map decides which one wins */
         p += 2 + en;
+        k++;
     }
     *count = k;
     return true;

@@ -1,0 +1,111 @@
+/* wire_shape.c — reading a stream's frames by comparison with the last
+ * one (see wire_shape.h). */
+#include "wire_shape.h"
+
+#include "packet_impl.h"
+#include "wire_read.h"
+
+/* What a value's free bytes must satisfy for the frame to stay valid. */
+enum { FREE_ANY, FREE_STRING, FREE_VARINT };
+
+void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n)
+{
+    s->len = 0;
+    if (n != s->seen || n > sizeof s->bytes) {
+        s->seen = (uint32_t)n;
+        return;
+    }
+    /* The layout rvr_wire_get_small checked: envelope, tag, attributes
+     * (each T_ENTRY en T_KEY kn key T_VALUE vn, then the Value). */
+    size_t tl = p[37];
+    const uint8_t *e = p + 38 + tl + 2, *end = p + n;
+    unsigned k = 0;
+    for (; e < end; e += 2 + e[1], k++) {
+        const uint8_t *v = e + 4 + e[3] + 2;   /* the Value: kind, then its payload */
+        size_t vn = e[4 + e[3] + 1], at = 1, len = vn - 1;
+        uint8_t check = FREE_ANY;
+        switch (v[0]) {
+        case F_STRING << 3 | WT_STRING:
+            check = FREE_STRING;
+            /* fall through: the payload follows a length byte */
+            __attribute__((fallthrough));
+        case F_BYTES << 3 | WT_STRING:
+        case F_UUID << 3 | WT_STRING:
+            at = 2;
+            len = vn - 2;
+            break;
+        case F_DOUBLE << 3 | WT_64BIT:
+            break;
+        default:   /* bool, int, uint */
+            check = FREE_VARINT;
+            break;
+        }
+        s->vals[k].off = (uint16_t)(v + at - p);
+        s->vals[k].len = (uint16_t)len;
+        s->vals[k].check = check;
+    }
+    memcpy(s->bytes, p, n);
+    s->tag_len = (uint8_t)tl;
+    s->nvals = (uint8_t)k;
+    s->len = (uint32_t)n;
+}
+
+/* a[0..n) == b[0..n): 16 bytes at a time, the last piece overlapping. */
+static inline bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    typedef uint64_t piece __attribute__((vector_size(16)));
+    if (n < 16) {
+        uint64_t d = 0;
+        for (size_t i = 0; i < n; i++)
+            d |= (uint64_t)(a[i] ^ b[i]);
+        return d == 0;
+    }
+    piece x, y, d = { 0, 0 };
+    for (size_t i = 0; i + 16 < n; i += 16) {
+        memcpy(&x, a + i, 16);
+        memcpy(&y, b + i, 16);
+        d |= x ^ y;
+    }
+    memcpy(&x, a + n - 16, 16);
+    memcpy(&y, b + n - 16, 16);
+    d |= x ^ y;
+    return (d[0] | d[1]) == 0;
+}
+
+rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
+                               rvr_uuid *dst)
+{
+    if (n != s->len)
+        return NULL;
+    size_t at = 0;
+    for (unsigned i = 0; i < s->nvals; i++) {
+        size_t off = s->vals[i].off, len = s->vals[i].len;
+        if (!same_bytes(p + at, s->bytes + at, off - at))
+            return NULL;
+        const uint8_t *v = p + off;
+        if (s->vals[i].check == FREE_STRING && has_nul(v, len))
+            return NULL;
+        if (s->vals[i].check == FREE_VARINT) {
+            /* The same length: the varint must end at its last byte. */
+            rd r = { v, v + len };
+            uint64_t x;
+            if (!rd_varint(&r, &x) || r.p != r.end)
+                return NULL;
+        }
+        at = off + len;
+    }
+    if (!same_bytes(p + at, s->bytes + at, n - at))
+        return NULL;
+    size_t tl = s->tag_len;
+    const uint8_t *a = p + 38 + tl;
+    rvr_packet *pkt = rvr_packet_new_n((const char *)p + 38, tl);
+    if (pkt == NULL)
+        return NULL;
+    if (!rvr_packet_keep_raw(pkt, a + 2, a[1], s->nvals)) {
+        rvr_packet_free(pkt);
+        return NULL;
+    }
+    memcpy(pkt->src.bytes, p + 2, 16);
+    memcpy(dst->bytes, p + 20, 16);
+    return pkt;
+}

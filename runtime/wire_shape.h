@@ -1,0 +1,47 @@
+/* wire_shape.h — the common-shape frame a connection last received, kept
+ * so that the next ones of the same shape are read by comparison.
+ *
+ * A stream sends one shape over and over: the same src, dst, tag and
+ * attribute names and kinds, only the values differ.  Once two frames of
+ * one length in a row were read by rvr_wire_get_small, the second is kept
+ * with where its values lie.  A frame of that length whose other bytes
+ * are the kept ones has the same structure, so it is valid when its values
+ * are (strings without NUL, varints of the same length); it becomes the
+ * same packet rvr_wire_get_small makes, without decoding the structure
+ * again.  One per connection, used by its reader only (net->io_lock). */
+#ifndef RIVER_WIRE_SHAPE_H
+#define RIVER_WIRE_SHAPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* The longest frame of the common shape: src and dst (18 bytes each), a
+ * tag of up to 127 bytes and up to RVR_WIRE_RAW_BYTES of attributes, each
+ * with a key and a one-byte length. */
+#define RVR_WIRE_SHAPE_MAX (36 + 2 + 127 + 2 + RVR_WIRE_RAW_BYTES)
+
+typedef struct rvr_wire_shape {
+    uint32_t len;       /* of the frame kept; 0: none */
+    uint32_t seen;      /* length of the last frame offered to learn */
+    uint8_t tag_len;
+    uint8_t nvals;      /* attributes: one value each */
+    struct {
+        uint16_t off, len;   /* where the value's free bytes lie in the frame */
+        uint8_t check;       /* what they must satisfy (wire_shape.c) */
+    } vals[RVR_WIRE_RAW_MAX];
+    uint8_t bytes[RVR_WIRE_SHAPE_MAX];
+} rvr_wire_shape;
+
+/* Offers the payload p[0..n) of a MSG frame that rvr_wire_get_small just
+ * read: kept when the frame before was as long (a stream). */
+void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n);
+
+/* The packet rvr_wire_get_small would make of p[0..n) (and *dst), when the
+ * frame has the kept shape; NULL otherwise (or out of memory): then read
+ * it with rvr_wire_get_small.  The caller frees the packet. */
+rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
+                               rvr_uuid *dst);
+
+#endif

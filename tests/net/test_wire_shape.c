@@ -1,0 +1,153 @@
+/* test_wire_shape — a connection reads a stream's frames by comparison
+ * with the last one (wire_shape.c): only frames the full decoder accepts,
+ * as the packets it makes, and nothing before a stream is seen.
+ * In-process. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cutest.h"
+#include "packet_impl.h"
+#include "wire.h"
+#include "wire_shape.h"
+
+static const rvr_uuid dst = { { 9, 8, 7, 6, 5, 4, 3, 2, 1 } };
+static const rvr_uuid src = { { 1, 2, 3, 4, 5, 6, 7, 8, 9 } };
+
+/* A stream's message number `n`: every kind of flat value, each changed
+ * with n while its encoding keeps its length (n < 64). */
+static void frame_of(unsigned n, rvr_buf *b)
+{
+    rvr_packet *p = rvr_packet_new("tick");
+    uint8_t data[16];   /* all in at most RVR_WIRE_RAW_BYTES: the common shape */
+    memset(data, (int)n, sizeof data);
+    char s[] = "text-?";
+    s[5] = (char)('a' + n % 26);
+    rvr_uuid u = { { (uint8_t)n } };
+    p->src = src;
+    CU_ASSERT_EQUAL(rvr_packet_set_bytes(p, "data", data, sizeof data), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_i64(p, "n", (int64_t)n - 30), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_u64(p, "u", n), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_bool(p, "b", n & 1), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_f64(p, "d", n * 0.25), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_str(p, "s", s), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_uuid(p, "id", &u), RVR_OK);
+    b->len = 0;
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_put_packet(b, &dst, p), RVR_OK);
+    rvr_packet_free(p);
+}
+
+/* What the connection does with a frame: the kept shape first, else the
+ * common-shape decoder, whose frames are offered to learn. */
+static rvr_packet *read_frame(rvr_wire_shape *sh, const uint8_t *p, size_t n, rvr_uuid *to,
+                              bool *by_shape)
+{
+    rvr_packet *pkt = rvr_wire_shape_get(sh, p, n, to);
+    *by_shape = pkt != NULL;
+    if (pkt == NULL && (pkt = rvr_wire_get_small(p, n, RVR_MAX_ATTRS, to)) != NULL)
+        rvr_wire_shape_learn(sh, p, n);
+    return pkt;
+}
+
+/* When the shape reads p[0..n), the full decoder accepts it and makes the
+ * same packet, to the same VR.  Counts the frames the shape read. */
+static void agrees(const rvr_wire_shape *sh, const uint8_t *p, size_t n, unsigned *read)
+{
+    rvr_uuid to;
+    rvr_packet *s = rvr_wire_shape_get(sh, p, n, &to);
+    if (s == NULL)
+        return;
+    (*read)++;
+    rvr_wire_limits def;
+    rvr_wire_limits_default(&def);
+    rvr_wire_msg h;
+    rvr_packet *f = NULL;
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_get_msg(p, n, &def, &h, &f), RVR_OK);
+    CU_ASSERT(rvr_uuid_same(&to, &h.dst));
+    CU_ASSERT(rvr_uuid_same(rvr_packet_src(s), rvr_packet_src(f)));
+    CU_ASSERT(strcmp(rvr_packet_tag(s), rvr_packet_tag(f)) == 0);
+    CU_ASSERT(rvr_packet_equal(s, f));
+    rvr_packet_free(s);
+    rvr_packet_free(f);
+}
+
+static void test_stream(void)
+{
+    rvr_wire_shape sh = { 0 };
+    rvr_buf b = { 0 };
+    bool by_shape = true;
+    rvr_uuid to;
+    for (unsigned n = 1; n <= 40; n++) {
+        frame_of(n, &b);
+        uint8_t *p = b.data + RVR_WIRE_HDR_LEN;
+        size_t len = b.len - RVR_WIRE_HDR_LEN;
+        rvr_packet *got = read_frame(&sh, p, len, &to, &by_shape);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+        /* Two frames of one length make a stream: the third is compared. */
+        CU_ASSERT_EQUAL(by_shape, n >= 3);
+        rvr_wire_limits def;
+        rvr_wire_limits_default(&def);
+        rvr_wire_msg h;
+        rvr_packet *f = NULL;
+        CU_ASSERT_EQUAL_FATAL(rvr_wire_get_msg(p, len, &def, &h, &f), RVR_OK);
+        CU_ASSERT(rvr_packet_equal(got, f) && rvr_uuid_same(&to, &dst));
+        int64_t i = 0;
+        const char *s = NULL;
+        size_t slen = 0;
+        CU_ASSERT(rvr_packet_get_i64(got, "n", &i) == RVR_OK && i == (int64_t)n - 30);
+        CU_ASSERT(rvr_packet_get_str(got, "s", &s, &slen) == RVR_OK && slen == 6 &&
+                  s[5] == (char)('a' + n % 26));
+        rvr_packet_free(got);
+        rvr_packet_free(f);
+    }
+    rvr_buf_free(&b);
+}
+
+/* Every byte of a stream's next frame changed to values that break
+ * lengths, keys, names, strings and varints, and every truncation: what
+ * the shape reads, the full decoder reads the same. */
+static void test_changed(void)
+{
+    static const uint8_t values[] = { 0, 1, 2, 0x0a, 0x12, 0x1a, 0x2a, 0x7f, 0x80, 0xff };
+    rvr_wire_shape sh = { 0 };
+    rvr_buf b = { 0 };
+    rvr_uuid to;
+    bool by_shape;
+    for (unsigned n = 1; n <= 2; n++) {
+        frame_of(n, &b);
+        rvr_packet_free(read_frame(&sh, b.data + RVR_WIRE_HDR_LEN, b.len - RVR_WIRE_HDR_LEN,
+                                   &to, &by_shape));
+    }
+    frame_of(3, &b);
+    uint8_t *p = b.data + RVR_WIRE_HDR_LEN;
+    size_t len = b.len - RVR_WIRE_HDR_LEN;
+    unsigned read = 0, kept = 0;
+    agrees(&sh, p, len, &read);
+    CU_ASSERT_EQUAL(read, 1);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t keep = p[i];
+        for (size_t v = 0; v < sizeof values; v++) {
+            p[i] = values[v];
+            unsigned before = read;
+            agrees(&sh, p, len, &read);
+            if (read == before && i < 40)
+                kept++;   /* envelope and tag changed: another shape */
+        }
+        p[i] = keep;
+        agrees(&sh, p, i, &read);   /* truncated: never read by the shape */
+    }
+    CU_ASSERT(read > 1 + 16 * 9);   /* the data's bytes are free */
+    CU_ASSERT(kept >= 40 * 9);     /* an envelope byte read differently is refused */
+    rvr_buf_free(&b);
+}
+
+static const CU_TestInfo tests[] = {
+    { "a stream's frames are read by comparison, as the decoder reads them", test_stream },
+    { "a changed frame is read by comparison only as the full decoder reads it", test_changed },
+    CU_TEST_INFO_NULL,
+};
+
+int main(void)
+{
+    cutest_suite("wire_shape", tests);
+    return cutest_run();
+}
