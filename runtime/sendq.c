@@ -527,14 +527,28 @@ static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet
     rvr_packet_free(p);
 }
 
-bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p,
-                        const rvr_net_route *route)
+/* True when p's frame head is route's kept one: the same tag and
+ * attributes' length (its src is route's VR, its dst route's). */
+static inline bool head_kept(const rvr_net_route *route, const rvr_packet *p)
+{
+    if (route->head_len == 0 || p->raw_len != route->head_raw_len ||
+        p->tag_len != route->head_tag_len)
+        return false;
+    const uint8_t *tag = route->head + RVR_WIRE_HDR_LEN + 38;
+    for (size_t i = 0; i < p->tag_len; i++)
+        if (tag[i] != (uint8_t)p->tag[i])
+            return false;
+    return true;
+}
+
+bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route)
 {
     if (p->raw == NULL || p->body != NULL || !rvr_route_valid(net, route, dst) ||
         atomic_load_explicit(&net->stopping, memory_order_relaxed))
         return false;
     peer *pe = route->peer;
-    size_t n = rvr_wire_raw_frame_size(p);
+    bool kept = head_kept(route, p);
+    size_t n = kept ? route->head_len + p->raw_len : rvr_wire_raw_frame_size(p);
     if (n - RVR_WIRE_HDR_LEN > rvr_peer_limit(net, pe))
         return false;   /* rvr_net_send refuses it */
     rvr_spin_lock(&pe->q_lock);
@@ -543,7 +557,21 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p,
         rvr_spin_unlock(&pe->q_lock);
         return false;   /* waits for room, or needs a new frame */
     }
-    rvr_wire_put_raw_frame(t->buf.data + t->buf.len, n, dst, p);
+    uint8_t *q = t->buf.data + t->buf.len;
+    if (kept) {
+        rvr_copy_small(q, route->head, route->head_len);
+        rvr_copy_small(q + route->head_len, p->raw, p->raw_len);
+    } else {
+        rvr_wire_put_raw_frame(q, n, dst, p);
+        size_t h = n - p->raw_len;
+        route->head_len = 0;
+        if (p->raw_len > 0 && h <= RVR_ROUTE_HEAD) {   /* kept for the next one */
+            memcpy(route->head, q, h);
+            route->head_len = (uint8_t)h;
+            route->head_tag_len = (uint8_t)p->tag_len;
+            route->head_raw_len = (uint8_t)p->raw_len;
+        }
+    }
     tail_appended(net, pe, t, n, p);
     return true;
 }

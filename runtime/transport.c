@@ -427,6 +427,7 @@ rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
             route->dst = *dst;
             route->peer = pe;
             route->gen = gen;
+            route->head_len = 0;   /* its dst changed */
         }
     }
     size_t limit = rvr_peer_limit(net, pe);

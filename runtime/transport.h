@@ -72,6 +72,9 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
  * about a second), closes everything and frees the transport. */
 void rvr_net_stop(rvr_net *net);
 
+/* The longest frame head a route keeps: tags of up to 32 bytes. */
+#define RVR_ROUTE_HEAD (5 + 36 + 2 + 32 + 2)
+
 /* Where a VR's last remote send went: a repeated send to the same VR skips
  * the registry, the naming cache and the peer list (each behind a lock
  * every sender shares).  Valid while the naming cache's generation is. */
@@ -79,6 +82,12 @@ typedef struct rvr_net_route {
     rvr_uuid dst;
     void *peer;                  /* NULL: none yet */
     uint64_t gen;
+    /* The head of the last small frame sent along it, up to its
+     * attributes (length, src, dst, tag): a stream's next frame of the
+     * same tag and attributes' length has the same, copied instead of
+     * written field by field (rvr_net_send_small).  head_len 0: none. */
+    uint8_t head_len, head_tag_len, head_raw_len;
+    uint8_t head[RVR_ROUTE_HEAD];
 } rvr_net_route;
 
 /* Sends p (src already set) to the remote VR dst, taking p on RVR_OK.
@@ -93,7 +102,7 @@ rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
  * written straight into the tail of a queue that has room.  True: sent,
  * p taken.  False: nothing done; use rvr_net_send. */
 bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p,
-                        const rvr_net_route *route);
+                        rvr_net_route *route);
 /* True when route still names dst's VM: dst is remote, not local. */
 bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst);
 
