@@ -377,6 +377,15 @@ static bool appendable(const peer *p, const frame *t)
            t != p->wlast;
 }
 
+/* A peer was armed: the I/O thread watches for its batch's flush time,
+ * woken unless it watches already. */
+static inline void watch_armed(rvr_net *net)
+{
+    if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) &&
+        !atomic_exchange(&net->flush_req, true))
+        wake_io(net);
+}
+
 /* With q_lock held, after frames were appended: connects, coalesces or
  * writes (see the top of this file); releases q_lock, then frees spare. */
 static void appended_locked(rvr_net *net, peer *p, frame *spare)
@@ -403,11 +412,8 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
         rvr_frame_free(spare);
         return;
     }
-    size_t batch = net->cfg.batch_bytes != 0 ? net->cfg.batch_bytes : (size_t)256 << 10;
-    if (batch > net->cfg.max_queue / 2)
-        batch = net->cfg.max_queue / 2;   /* a batch is written before its sender must wait */
     bool coalesce = false;
-    if (net->cfg.coalesce_ns != 0 && !p->blocked && !p->writing && p->qbytes < batch) {
+    if (net->cfg.coalesce_ns != 0 && p->qbytes < net->cfg.batch_bytes) {
         /* While a batch is open no clock is read: one read per batch, not
          * per message (a clock read costs as much as the rest of a send). */
         if (!(coalesce = p->armed)) {
@@ -424,9 +430,7 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
     if (coalesce) {
         rvr_spin_unlock(&p->q_lock);
         rvr_frame_free(spare);
-        if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed) &&
-            !atomic_exchange(&net->flush_req, true))
-            wake_io(net);
+        watch_armed(net);
         return;
     }
     rvr_peer_drain_locked(net, p);
@@ -523,7 +527,15 @@ static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet
 {
     t->buf.len += n;
     pe->qbytes += n;
-    appended_locked(net, pe, NULL);
+    if (pe->armed && pe->wconn != NULL && !pe->writing && !pe->blocked &&
+        pe->qbytes < net->cfg.batch_bytes) {
+        /* A stream's batch still open (appended_locked's coalescing case). */
+        pe->appends++;
+        rvr_spin_unlock(&pe->q_lock);
+        watch_armed(net);
+    } else {
+        appended_locked(net, pe, NULL);
+    }
     rvr_packet_free(p);
 }
 

@@ -293,6 +293,11 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     net->cfg = *cfg;
     net->cfg.bind = NULL;      /* not kept: only used here */
     net->cfg.peers = NULL;
+    /* A batch is written before its sender must wait for room. */
+    if (net->cfg.batch_bytes == 0)
+        net->cfg.batch_bytes = (size_t)256 << 10;
+    if (net->cfg.batch_bytes > net->cfg.max_queue / 2)
+        net->cfg.batch_bytes = net->cfg.max_queue / 2;
     net->lim = cfg->limits;
     net->ep = net->ep_io = net->wakefd = net->lfd = net->pokefd = -1;
     rvr_mutex_init(&net->lease_lock);
