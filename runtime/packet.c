@@ -14,6 +14,7 @@
 #include "bigbuf.h"
 #include "blockpool.h"
 #include "packet_impl.h"
+#include "wire_raw.h"
 #include "platform.h"
 #include "thread_exit.h"
 #include "wire.h"

@@ -161,10 +161,7 @@ rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m);
  * max_attrs in RVR_WIRE_RAW_BYTES, distinct names, each one rvr_wire_decode_attrs reads without
  * error.  *count: how many.  False says nothing about validity (decode it). */
 bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t *count);
-/* The value of attribute `name` (NUL-terminated) among checked entries
- * a[0..n), if out is not NULL: a string or bytes value points into a and
- * is not NUL-terminated.  False when there is none. */
-bool rvr_wire_raw_find(const uint8_t *a, size_t n, const char *name, rvr_value *out);
+/* rvr_wire_raw_find (wire_raw.h) reads them. */
 
 /* Only src, dst and tag (tag points into p); no allocation. */
 rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr);
