@@ -346,13 +346,22 @@ rvr_status rvr_packet_set_str(rvr_packet *p, const char *name, const char *s)
     return rvr_packet_set_strn(p, name, s, len);
 }
 
+/* A string or bytes the raw form does not take: the map's, which reports
+ * any error.  Apart, so that the raw case saves no registers for it. */
+static __attribute__((noinline)) rvr_status set_blob_map(rvr_packet *p, const char *name,
+                                                         rvr_type t, const void *data,
+                                                         size_t len)
+{
+    rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
+    return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, t, data, len);
+}
+
 rvr_status rvr_packet_set_strn(rvr_packet *p, const char *name, const char *s,
                                size_t len)
 {
     if (p != NULL && p->raw != NULL && rvr_packet_raw_put_blob(p, name, true, s, len))
         return RVR_OK;
-    rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
-    return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_STRING, s, len);
+    return set_blob_map(p, name, RVR_T_STRING, s, len);
 }
 
 rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *data,
@@ -360,8 +369,7 @@ rvr_status rvr_packet_set_bytes(rvr_packet *p, const char *name, const void *dat
 {
     if (p != NULL && p->raw != NULL && rvr_packet_raw_put_blob(p, name, false, data, len))
         return RVR_OK;
-    rvr_status st = p == NULL ? RVR_EINVAL : rvr_packet_unraw(p);
-    return st != RVR_OK ? st : rvr_map_put_blob(&p->attrs, name, RVR_T_BYTES, data, len);
+    return set_blob_map(p, name, RVR_T_BYTES, data, len);
 }
 
 void *rvr_bytes_alloc(size_t len)

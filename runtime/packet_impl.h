@@ -55,13 +55,11 @@ static inline bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n
     return true;
 }
 /* Sets attribute `name` of p (which has raw entries) to the flat value
- * *v, or to the string (str) or bytes data[0..dlen), as one more raw entry
- * (wire_raw.c).  False, changing nothing, when the name is taken, invalid
- * or long, the value is a list or a map, or the entry does not fit: the
- * map takes it then (and reports any error). */
+ * *v as one more raw entry (wire_raw.c).  False, changing nothing, when
+ * the name is taken, invalid or long, the value is a list or a map, or the
+ * entry does not fit: the map takes it then (and reports any error).
+ * Strings and bytes: rvr_packet_raw_put_blob (wire_raw.h). */
 bool rvr_packet_raw_put(rvr_packet *p, const char *name, const rvr_value *v);
-bool rvr_packet_raw_put_blob(rvr_packet *p, const char *name, bool str, const void *data,
-                             size_t dlen);
 /* Decodes p's raw attributes into p->attrs (wire_raw.c).  Logically const. */
 rvr_status rvr_packet_unraw_slow(const rvr_packet *p);
 /* Gives p its map: every use of p->attrs comes after this. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "packet_impl.h"
 #include "value_impl.h"
 #include "wire.h"
 #include "wire_read.h"
@@ -95,6 +96,67 @@ static inline __attribute__((always_inline)) bool rvr_wire_raw_find(const uint8_
             return rvr_wire_raw_value(key + kn + 2, key[kn + 1], out);
     }
     return false;
+}
+
+/* A new entry for `name` whose value takes vs bytes, at the end of p's raw
+ * entries: where the value goes, or NULL (nothing changed) when the name
+ * is empty, already there, or the entry does not fit (at most
+ * RVR_WIRE_RAW_BYTES in all, nor in p's block).  The name is copied into
+ * place as it is measured.  Writes the bytes put_entry_head in wire.c
+ * writes. */
+static inline __attribute__((always_inline)) uint8_t *rvr_raw_entry_named(rvr_packet *p,
+                                                                         const char *name,
+                                                                         size_t vs)
+{
+    if (name == NULL || p->raw_n == RVR_WIRE_RAW_MAX)
+        return NULL;
+    size_t n = p->raw_len, cap = (size_t)(p->attrs.store_hi - p->attrs.store_next);
+    if (cap > RVR_WIRE_RAW_BYTES)
+        cap = RVR_WIRE_RAW_BYTES;
+    if (cap < n + 7 + vs)
+        return NULL;   /* not even a one-byte name */
+    size_t fit = cap - n - 6 - vs, len = 0;   /* the longest name that fits */
+    uint8_t *q = (uint8_t *)p->raw + n, *key = q + 4;
+    while (len < fit && name[len] != '\0') {   /* past raw_len: ours until committed */
+        key[len] = (uint8_t)name[len];
+        len++;
+    }
+    if (len == 0 || name[len] != '\0' || (n > 0 && rvr_wire_raw_find(p->raw, n, name, NULL)))
+        return NULL;
+    size_t inner = 2 + len + 2 + vs;   /* < 128: cap is */
+    p->raw_len = (uint32_t)(n + 2 + inner);
+    p->raw_n++;
+    q[0] = T_ENTRY;
+    q[1] = (uint8_t)inner;
+    q[2] = T_KEY;
+    q[3] = (uint8_t)len;
+    q = key + len;
+    q[0] = T_VALUE;
+    q[1] = (uint8_t)vs;
+    return q + 2;
+}
+
+/* Sets attribute `name` of p (which has raw entries) to the string (str)
+ * or bytes data[0..dlen), as one more raw entry.  False, changing
+ * nothing, when the name is taken, invalid or long, or the entry does not
+ * fit: the map takes it then (and reports any error).  Inline: the
+ * setters of every small message. */
+static inline __attribute__((always_inline)) bool rvr_packet_raw_put_blob(rvr_packet *p,
+                                                                         const char *name, bool str,
+                                                                         const void *data,
+                                                                         size_t dlen)
+{
+    if (dlen >= 0x80 || (data == NULL && dlen > 0) ||
+        (str && dlen > 0 && memchr(data, '\0', dlen) != NULL))
+        return false;   /* too long for raw, or an error the map reports */
+    uint8_t *q = rvr_raw_entry_named(p, name, 2 + dlen);
+    if (q == NULL)
+        return false;
+    q[0] = str ? T_STR : T_BYTES;
+    q[1] = (uint8_t)dlen;
+    if (dlen > 0)
+        rvr_copy_small(q + 2, data, dlen);
+    return true;
 }
 
 #endif
