@@ -1,6 +1,7 @@
 /* bigbuf.c — see bigbuf.h.  A handful of buffers (BIG_KEEP, at most
  * BIG_KEEP_BYTES in all) wait under a mutex, taken once per large value;
- * a request takes the smallest that fits and is at most twice its size. */
+ * a request takes the smallest that fits and is at most twice its size,
+ * the one freed last among equals. */
 #include "bigbuf.h"
 
 #include <malloc.h>
@@ -22,17 +23,21 @@ void *rvr_big_alloc(size_t n)
 {
     int best = -1;
     pthread_mutex_lock(&big_lock);
+    /* Of the smallest that fit, the one freed last: its lines are the
+     * likeliest still in cache. */
     for (size_t i = 0; i < nkept; i++)
         if (kept_size[i] >= n && kept_size[i] / 2 <= n &&
-            (best < 0 || kept_size[i] < kept_size[best]))
+            (best < 0 || kept_size[i] <= kept_size[best]))
             best = (int)i;
     void *p = NULL;
     if (best >= 0) {
         p = kept[best];
         kept_bytes -= kept_size[best];
         nkept--;
-        kept[best] = kept[nkept];
-        kept_size[best] = kept_size[nkept];
+        for (size_t i = (size_t)best; i < nkept; i++) {   /* kept in the order freed */
+            kept[i] = kept[i + 1];
+            kept_size[i] = kept_size[i + 1];
+        }
     }
     pthread_mutex_unlock(&big_lock);
     if (p != NULL)
