@@ -102,9 +102,8 @@ static rvr_status tag_store(rvr_packet *p, const char *tag, size_t n)
     return RVR_OK;
 }
 
-/* A new packet with a valid tag of n bytes (tag[0..n), not necessarily
- * NUL-terminated). */
-static rvr_packet *packet_alloc(const char *tag, size_t n)
+/* A new packet's block, its header as new but for the tag (not set). */
+static inline __attribute__((always_inline)) rvr_packet *packet_block(void)
 {
     rvr_packet *p;
 #ifndef SPARE_OFF
@@ -120,19 +119,28 @@ static rvr_packet *packet_alloc(const char *tag, size_t n)
         p->raw_len = p->raw_n = 0;
         p->schema = NULL;   /* a typed packet's body is gone (rvr_packet_free) */
         p->materialized = false;
-    } else
-#endif
-    {
-        if ((p = rvr_block_alloc()) == NULL)
-            return NULL;
-        /* Mailbox links, seq and src all start zeroed: copied from a zero
-         * template, which compiles to vector moves (a memset of this size
-         * becomes `rep stos`, slower than the rest of making a packet). */
-        static const rvr_packet zero;
-        memcpy(p, &zero, sizeof *p);
-        rvr_map_set_inline(&p->attrs, (char *)p + PKT_STORE_OFF, RVR_BLOCK_SIZE - PKT_STORE_OFF,
-                           PKT_ENTRIES);
+        return p;
     }
+#endif
+    if ((p = rvr_block_alloc()) == NULL)
+        return NULL;
+    /* Mailbox links, seq and src all start zeroed: copied from a zero
+     * template, which compiles to vector moves (a memset of this size
+     * becomes `rep stos`, slower than the rest of making a packet). */
+    static const rvr_packet zero;
+    memcpy(p, &zero, sizeof *p);
+    rvr_map_set_inline(&p->attrs, (char *)p + PKT_STORE_OFF, RVR_BLOCK_SIZE - PKT_STORE_OFF,
+                       PKT_ENTRIES);
+    return p;
+}
+
+/* A new packet with a valid tag of n bytes (tag[0..n), not necessarily
+ * NUL-terminated). */
+static rvr_packet *packet_alloc(const char *tag, size_t n)
+{
+    rvr_packet *p = packet_block();
+    if (p == NULL)
+        return NULL;
     if (n < PKT_TAG_INLINE) {   /* most tags: no old one to free, no malloc */
         char *buf = tag_inline(p);
         rvr_copy_short(buf, tag, n);
@@ -148,12 +156,30 @@ static rvr_packet *packet_alloc(const char *tag, size_t n)
 
 rvr_packet *rvr_packet_new(const char *tag)
 {
-    long n = tag_length(tag);
-    if (n < 0)
+    if (tag == NULL || tag[0] == '\0')
         return NULL;
-    rvr_packet *p = packet_alloc(tag, (size_t)n);
-    if (p != NULL)
-        p->raw = (const uint8_t *)p->attrs.store_next;   /* no entries yet, built raw */
+    rvr_packet *p = packet_block();
+    if (p == NULL)
+        return NULL;
+    /* Most tags are short: copied into place as they are measured. */
+    char *buf = tag_inline(p);
+    size_t n = 0;
+    while (n < PKT_TAG_INLINE - 1 && tag[n] != '\0') {
+        buf[n] = tag[n];
+        n++;
+    }
+    if (tag[n] == '\0') {
+        buf[n] = '\0';
+        p->tag = buf;
+        p->tag_len = (uint32_t)n;
+    } else {
+        long len = tag_length(tag);
+        if (len < 0 || tag_store(p, tag, (size_t)len) != RVR_OK) {
+            rvr_block_free(p);
+            return NULL;
+        }
+    }
+    p->raw = (const uint8_t *)p->attrs.store_next;   /* no entries yet, built raw */
     return p;
 }
 

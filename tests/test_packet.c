@@ -67,6 +67,18 @@ static void test_new_and_tags(void)
     CU_ASSERT_STRING_EQUAL(rvr_packet_tag(p), "sult");
     rvr_packet_free(p);
 
+    /* Either side of the packet's inline room for a tag (and a packet
+     * made after each, from the spare just freed): the tag reads back. */
+    for (size_t n = 29; n <= 34; n++) {
+        char t[40];
+        memset(t, (int)('a' + n % 26), n);
+        t[n] = '\0';
+        rvr_packet *q = rvr_packet_new(t);
+        CU_ASSERT_FATAL(q != NULL);
+        CU_ASSERT(strcmp(rvr_packet_tag(q), t) == 0 && q->tag_len == n);
+        rvr_packet_free(q);
+    }
+
     CU_ASSERT_PTR_NULL(rvr_packet_new(NULL));
     CU_ASSERT_PTR_NULL(rvr_packet_new(""));
     CU_ASSERT_PTR_NULL(rvr_packet_new(tag));
