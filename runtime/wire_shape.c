@@ -11,6 +11,7 @@ enum { FREE_ANY, FREE_STRING, FREE_VARINT };
 void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n)
 {
     s->len = 0;
+    s->nvals = 0;
     if (n != s->seen || n > sizeof s->bytes) {
         s->seen = (uint32_t)n;
         return;
@@ -75,8 +76,8 @@ static inline bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
                                rvr_uuid *dst)
 {
-    if (n != s->len)
-        return NULL;
+    if (n != s->len || n == 0)
+        return NULL;   /* another length, or none kept (an empty frame is no shape) */
     size_t at = 0;
     for (unsigned i = 0; i < s->nvals; i++) {
         size_t off = s->vals[i].off, len = s->vals[i].len;

@@ -158,15 +158,20 @@ void node_kill(node *n)
 
 bool node_log_has(const node *n, const char *needle)
 {
+    return node_log_count(n, needle) > 0;
+}
+
+size_t node_log_count(const node *n, const char *needle)
+{
     FILE *f = fopen(n->log, "r");
     if (f == NULL)
-        return false;
+        return 0;
     char line[2048];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f) != NULL)
-        found = strstr(line, needle) != NULL;
+    size_t count = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        count += strstr(line, needle) != NULL;
     fclose(f);
-    return found;
+    return count;
 }
 
 rvr_packet *await_tag(rvr_vr *self, const char *tag, const rvr_uuid *src, int ms)

@@ -33,6 +33,8 @@ void node_kill(node *n);
 void node_kill_all(void);
 /* True when the node's log contains `needle`. */
 bool node_log_has(const node *n, const char *needle);
+/* How many lines of the node's log contain `needle`. */
+size_t node_log_count(const node *n, const char *needle);
 
 /* Receives a packet tagged `tag` (from src unless NULL) within ms; NULL on timeout. */
 rvr_packet *await_tag(rvr_vr *self, const char *tag, const rvr_uuid *src, int ms);

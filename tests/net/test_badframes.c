@@ -174,6 +174,15 @@ static void test_garbled(void)
     expect_closed(true, f, sizeof f, false, "malformed envelope");
     header(f, 0, 99);
     expect_closed(true, f, RVR_WIRE_HDR_LEN, false, "unknown frame type 99");
+    /* An empty MSG frame: refused at once.  Nothing past its end is read
+     * as its content (these bytes would make a packet, then a header far
+     * over --max-frame, logged otherwise). */
+    uint8_t e[RVR_WIRE_HDR_LEN + 300];
+    header(e, 0, RVR_FRAME_MSG);
+    memset(e + RVR_WIRE_HDR_LEN, 1, sizeof e - RVR_WIRE_HDR_LEN);
+    size_t before = node_log_count(&A, "malformed envelope");
+    expect_closed(true, e, sizeof e, false, NULL);
+    CU_ASSERT_EQUAL(node_log_count(&A, "malformed envelope"), before + 1);
 }
 
 static void test_limits(void)
@@ -396,7 +405,7 @@ static const CU_TestInfo tests[] = {
     { "truncated frame, truncated preamble", test_truncated },
     { "frame over --max-frame", test_oversized },
     { "huge declared length", test_huge_length },
-    { "garbled envelope, unknown frame type", test_garbled },
+    { "garbled envelope, unknown frame type, an empty message", test_garbled },
     { "too many attributes, too deep", test_limits },
     { "a message before HELLO", test_msg_before_hello },
     { "bad SCHEMA frames, an undescribed typed message", test_schema_frames },

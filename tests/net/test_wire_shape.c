@@ -140,9 +140,31 @@ static void test_changed(void)
     rvr_buf_free(&b);
 }
 
+/* An empty frame is no shape: none kept, or one kept and let go. */
+static void test_empty(void)
+{
+    rvr_wire_shape sh = { 0 };
+    uint8_t after[RVR_WIRE_SHAPE_MAX];
+    memset(after, 0x41, sizeof after);
+    rvr_uuid to;
+    CU_ASSERT_PTR_NULL(rvr_wire_shape_get(&sh, after, 0, &to));
+    rvr_buf b = { 0 };
+    bool by_shape;
+    for (unsigned n = 1; n <= 2; n++) {
+        frame_of(n, &b);
+        rvr_packet_free(read_frame(&sh, b.data + RVR_WIRE_HDR_LEN, b.len - RVR_WIRE_HDR_LEN,
+                                   &to, &by_shape));
+    }
+    CU_ASSERT(sh.len != 0);
+    rvr_wire_shape_learn(&sh, after, 0);   /* another length: let go */
+    CU_ASSERT_PTR_NULL(rvr_wire_shape_get(&sh, after, 0, &to));
+    rvr_buf_free(&b);
+}
+
 static const CU_TestInfo tests[] = {
     { "a stream's frames are read by comparison, as the decoder reads them", test_stream },
     { "a changed frame is read by comparison only as the full decoder reads it", test_changed },
+    { "an empty frame is never read by comparison", test_empty },
     CU_TEST_INFO_NULL,
 };
 
