@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cutest.h"
+#include "fulldecode.h"
 #include "packet_impl.h"
 #include "wire.h"
 #include "wire_shape.h"
@@ -57,17 +58,7 @@ static void agrees(const rvr_wire_shape *sh, const uint8_t *p, size_t n, unsigne
     if (s == NULL)
         return;
     (*read)++;
-    rvr_wire_limits def;
-    rvr_wire_limits_default(&def);
-    rvr_wire_msg h;
-    rvr_packet *f = NULL;
-    CU_ASSERT_EQUAL_FATAL(rvr_wire_get_msg(p, n, &def, &h, &f), RVR_OK);
-    CU_ASSERT(rvr_uuid_same(&to, &h.dst));
-    CU_ASSERT(rvr_uuid_same(rvr_packet_src(s), rvr_packet_src(f)));
-    CU_ASSERT(strcmp(rvr_packet_tag(s), rvr_packet_tag(f)) == 0);
-    CU_ASSERT(rvr_packet_equal(s, f));
-    rvr_packet_free(s);
-    rvr_packet_free(f);
+    agree_with_full(p, n, s, &to);
 }
 
 static void test_stream(void)
