@@ -4,7 +4,7 @@
  * A stream sends one shape over and over: the same src, dst, tag and
  * attribute names and kinds, only the values differ.  Once two frames of
  * one length in a row were read by rvr_wire_get_small, the second is kept
- * with where its values lie.  A frame of that length whose other bytes
+ * with where its values lie (a kept one is replaced at its second miss).  A frame of that length whose other bytes
  * are the kept ones has the same structure, so it is valid when its values
  * are (strings without NUL, varints of the same length); it becomes the
  * same packet rvr_wire_get_small makes, without decoding the structure
@@ -25,6 +25,7 @@
 typedef struct rvr_wire_shape {
     uint32_t len;       /* of the frame kept; 0: none */
     uint32_t seen;      /* length of the last frame offered to learn */
+    uint32_t misses;    /* frames offered while one was kept */
     uint8_t tag_len;
     uint8_t nvals;      /* attributes: one value each */
     struct {
