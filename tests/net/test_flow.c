@@ -2,8 +2,9 @@
  * (runtime/mailbox_flow.c): a stream into a VR that takes slowly waits in
  * the socket and the sender's queue, not in the receiver's mailbox; and
  * holding a connection back never deadlocks: a selective receive whose
- * match is behind the held bytes gets it, and two VRs that flood each
- * other before either receives both finish.
+ * match is behind the held bytes gets it, two VRs that flood each other
+ * before either receives both finish, and a stream that filled its socket
+ * still ends while its sender computes.
  *
  * n1 sends.  n2 has RIVER_MAILBOX_HIGH=256 (and 1 MiB) and waits up to 5 s for a VR
  * that stopped taking (RIVER_FLOW_STALL_MS; 20 ms by default, which a
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../vmtest.h"
 #include "nettest.h"
@@ -96,6 +98,48 @@ static void test_slow_receiver_bytes(void)
     CU_ASSERT(most >= 32);
 }
 
+/* This VM (a default, 8 MiB send queue) streams 16 MiB into n2 faster
+ * than n2 takes, so n2 is held at its mark, our socket fills and our
+ * writes wait for room (EPOLLOUT); then we "compute" for 5 s
+ * without calling River.  The stream's end does not wait for that: the
+ * I/O thread writes it, and n2's "expect.done" is here when we look (the
+ * margin of a loaded machine: n2 takes about 0.2 s). */
+static void test_blocked_stream_then_compute(void)
+{
+    CU_ASSERT_FATAL(started);
+    const uint64_t n = 1000;   /* 16 MiB: far more than n2's mark and our socket hold */
+    static uint8_t pad[16384];
+    rvr_uuid me = *rvr_self(SELF);
+    rvr_packet *e = node_expect_cmd(n, &me, NULL);
+    rvr_packet_set_u64(e, "delay_us", 20);
+    rvr_packet_set_bool(e, "announce", true);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n2.vr, e), RVR_OK);
+    rvr_packet *go = await_tag(SELF, "expect.start", &n2.vr, 20000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(go);
+    rvr_packet_free(go);
+    for (uint64_t i = 0; i < n; i++) {
+        rvr_packet *p = rvr_packet_new("seq");
+        rvr_packet_set_u64(p, "seq", i);
+        rvr_packet_set_bytes(p, "pad", pad, sizeof pad);
+        CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &n2.vr, p), RVR_OK);
+    }
+    usleep(5000 * 1000);   /* computing: no send, no receive */
+    rvr_match *m = rvr_match_new();
+    rvr_match_src(m, &n2.vr);
+    rvr_match_tag(m, "expect.done");
+    rvr_packet *done = NULL;
+    CU_ASSERT_EQUAL(rvr_recv(SELF, m, 0, &done), RVR_OK);
+    bool ok = false;
+    uint64_t got = 0;
+    if (done == NULL)   /* not there yet: wait, so the next test starts clean */
+        rvr_recv(SELF, m, 60000, &done);
+    rvr_packet_get_bool(done, "ok", &ok);
+    rvr_packet_get_u64(done, "got", &got);
+    CU_ASSERT(ok && got == n);
+    rvr_packet_free(done);
+    rvr_match_free(m);
+}
+
 /* This VM (RIVER_MAILBOX_HIGH=256 too) waits for one "last" packet, which
  * n1 sends after 5,000 "seq": the connection is held once our mailbox
  * holds 256 of them, but we wait past them, so it is read on and "last"
@@ -152,6 +196,8 @@ static const CU_TestInfo tests[] = {
     { "four VMs start", test_start },
     { "a slow receiver's mailbox stays at its mark", test_slow_receiver_bounded },
     { "the same by bytes, with 16 KiB packets", test_slow_receiver_bytes },
+    { "a stream that filled its socket ends while its sender computes",
+      test_blocked_stream_then_compute },
     { "selective receive past a full mailbox", test_selective_past_full_mailbox },
     { "two VRs flood each other before receiving", test_mutual_flood },
     { "nodes stop cleanly", test_stop },
