@@ -53,7 +53,7 @@ void rvr_net_config_default(rvr_net_config *cfg)
      * the sending side, and as many fewer wake-ups of the receiver (one-way
      * 64-byte streams about 10% faster); a stream's batch is still written
      * within RIVER_FLUSH_US of its start unless its sender keeps adding. */
-    cfg->batch_bytes = env_size("RIVER_BATCH_BYTES", (size_t)256 << 10, 1, (size_t)64 << 20);
+    cfg->batch_bytes = env_size("RIVER_BATCH_BYTES", RVR_BATCH_DEFAULT, 1, (size_t)64 << 20);
     cfg->flush_ns = (uint64_t)env_size("RIVER_FLUSH_US", 100, 1, 1000000) * 1000u;
     cfg->mailbox_high = env_size("RIVER_MAILBOX_HIGH", 1024, 0, SIZE_MAX / 2);
     cfg->mailbox_high_bytes = env_size("RIVER_MAILBOX_HIGH_BYTES", (size_t)4 << 20, 0, SIZE_MAX / 2);
@@ -295,7 +295,7 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     net->cfg.peers = NULL;
     /* A batch is written before its sender must wait for room. */
     if (net->cfg.batch_bytes == 0)
-        net->cfg.batch_bytes = (size_t)256 << 10;
+        net->cfg.batch_bytes = RVR_BATCH_DEFAULT;
     if (net->cfg.batch_bytes > net->cfg.max_queue / 2)
         net->cfg.batch_bytes = net->cfg.max_queue / 2;
     net->lim = cfg->limits;

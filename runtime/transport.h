@@ -37,6 +37,9 @@ struct rvr_vm;
 
 #define RVR_UNDELIVERABLE_TAG "river.undeliverable"
 
+/* RIVER_BATCH_BYTES when unset (or a config's batch_bytes of 0). */
+#define RVR_BATCH_DEFAULT ((size_t)256 << 10)
+
 typedef struct rvr_net_config {
     const char *bind;            /* host to listen on; NULL: all interfaces */
     uint16_t port;               /* 0: ephemeral */
