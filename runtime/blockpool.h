@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#define RVR_BLOCK_SIZE 512   /* bytes per block, 16-byte aligned */
+#define RVR_BLOCK_SIZE 1024   /* bytes per block, 16-byte aligned: a packet with its raw attributes */
 
 /* A block of RVR_BLOCK_SIZE bytes (uninitialised), NULL on ENOMEM. */
 void *rvr_block_alloc(void);

@@ -25,8 +25,9 @@
 
 _Static_assert(sizeof(rvr_packet) % 8 == 0,
                "inline storage must stay 8-byte aligned");
-_Static_assert(PKT_STORE_OFF + PKT_ENTRIES * sizeof(rvr_map_entry) + 96 <= RVR_BLOCK_SIZE,
-               "a packet block must hold the header, the tag, the entries and some values");
+_Static_assert(PKT_STORE_OFF + PKT_ENTRIES * sizeof(rvr_map_entry) + RVR_WIRE_RAW_BYTES <=
+                   RVR_BLOCK_SIZE,
+               "a packet block must hold the header, the tag, the entries and raw attributes");
 
 static char *tag_inline(const rvr_packet *p)
 {

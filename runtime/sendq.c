@@ -581,7 +581,7 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
             memcpy(route->head, q, h);
             route->head_len = (uint8_t)h;
             route->head_tag_len = (uint8_t)p->tag_len;
-            route->head_raw_len = (uint8_t)p->raw_len;
+            route->head_raw_len = (uint16_t)p->raw_len;
         }
     }
     tail_appended(net, pe, t, n, p);

@@ -75,8 +75,9 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
  * about a second), closes everything and frees the transport. */
 void rvr_net_stop(rvr_net *net);
 
-/* The longest frame head a route keeps: tags of up to 32 bytes. */
-#define RVR_ROUTE_HEAD (5 + 36 + 2 + 32 + 2)
+/* The longest frame head a route keeps: tags of up to 32 bytes (and the
+ * attributes' field key and length, at most two bytes). */
+#define RVR_ROUTE_HEAD (5 + 36 + 2 + 32 + 3)
 
 /* Where a VR's last remote send went: a repeated send to the same VR skips
  * the registry, the naming cache and the peer list (each behind a lock
@@ -89,7 +90,8 @@ typedef struct rvr_net_route {
      * attributes (length, src, dst, tag): a stream's next frame of the
      * same tag and attributes' length has the same, copied instead of
      * written field by field (rvr_net_send_small).  head_len 0: none. */
-    uint8_t head_len, head_tag_len, head_raw_len;
+    uint8_t head_len, head_tag_len;
+    uint16_t head_raw_len;
     uint8_t head[RVR_ROUTE_HEAD];
 } rvr_net_route;
 

@@ -347,7 +347,7 @@ void rvr_wire_put_raw_frame(uint8_t *q, size_t size, const rvr_uuid *dst, const 
     q = put_head(q + RVR_WIRE_HDR_LEN, &p->src, dst, p->tag, p->tag_len);
     if (p->raw_len > 0) {
         *q++ = E_ATTRS << 3 | 2;
-        *q++ = (uint8_t)p->raw_len;   /* below 128: one byte (wire_raw.c) */
+        q = rvr_enc_varint(q, p->raw_len);
         rvr_copy_small(q, p->raw, p->raw_len);
     }
 }

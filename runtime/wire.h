@@ -155,11 +155,15 @@ rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m);
  * as they are, and only a call that needs the map decodes them.  A new
  * packet's setters build the same form while they can. */
 #define RVR_WIRE_RAW_MAX 16
-#define RVR_WIRE_RAW_BYTES 127   /* and in at most this many bytes */
+/* And in at most this many bytes: what a packet's block holds beside its
+ * header, tag and map (packet.c checks).  Names are below 128 bytes; every
+ * other length inside is a one- or two-byte varint (wire_read.h). */
+#define RVR_WIRE_RAW_BYTES 600
 
 /* True if a[0..n) is such a set of entries: at most RVR_WIRE_RAW_MAX and
- * max_attrs in RVR_WIRE_RAW_BYTES, distinct names, each one rvr_wire_decode_attrs reads without
- * error.  *count: how many.  False says nothing about validity (decode it). */
+ * max_attrs in at most RVR_WIRE_RAW_BYTES, distinct names, each one
+ * rvr_wire_decode_attrs reads without error, every length canonical.
+ * *count: how many.  False says nothing about validity (decode it). */
 bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t *count);
 /* rvr_wire_raw_find (wire_raw.h) reads them. */
 

@@ -46,10 +46,11 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
         h->tag_len = p[37];
         have_src = have_dst = true;
         r.p = p + 38 + p[37];
-        if (r.p + 2 <= r.end && r.p[0] == (E_ATTRS << 3 | WT_STRING) && r.p[1] < 0x80 &&
-            r.p[1] == r.end - r.p - 2) {
-            *attrs = r.p + 2;   /* and small attributes, the last field */
-            *attrs_len = r.p[1];
+        size_t an, aw;
+        if (r.p + 2 <= r.end && r.p[0] == (E_ATTRS << 3 | WT_STRING) &&
+            raw_len_chk(r.p + 1, r.end, &an, &aw) && an == (size_t)(r.end - r.p) - 1 - aw) {
+            *attrs = r.p + 1 + aw;   /* and small attributes, the last field */
+            *attrs_len = an;
             r.p = r.end;
         }
     }
@@ -386,16 +387,18 @@ rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, r
     size_t tl = p[37];
     const uint8_t *tag = p + 38, *a = tag + tl;
     /* tl < 0x80 (a one-byte length) keeps it within RVR_MAX_NAME too. */
+    size_t an, aw;
     if (tl == 0 || tl >= 0x80 || tl + 40 > n || a[0] != (E_ATTRS << 3 | WT_STRING) ||
-        a[1] == 0 || a[1] >= 0x80 || (size_t)a[1] != n - 40 - tl || has_nul(tag, tl))
+        !raw_len_chk(a + 1, p + n, &an, &aw) || an == 0 || an != n - 39 - tl - aw ||
+        has_nul(tag, tl))
         return NULL;
     uint32_t count;
-    if (!rvr_wire_raw_check(a + 2, a[1], max_attrs, &count))
+    if (!rvr_wire_raw_check(a + 1 + aw, an, max_attrs, &count))
         return NULL;
     rvr_packet *pkt = rvr_packet_new_n((const char *)tag, tl);
     if (pkt == NULL)
         return NULL;
-    if (!rvr_packet_keep_raw(pkt, a + 2, a[1], count)) {
+    if (!rvr_packet_keep_raw(pkt, a + 1 + aw, an, count)) {
         rvr_packet_free(pkt);
         return NULL;
     }

@@ -20,10 +20,10 @@
 #include "wire_raw.h"
 #include "wire_read.h"
 
-/* Entries are kept raw only when all of them fit in RVR_WIRE_RAW_BYTES
- * (below 128), so every length inside is a one-byte varint: the check
- * insists on that, and the lookup then reads lengths as single bytes.
- * Entry layout: T_ENTRY len T_KEY keylen key T_VALUE vlen value. */
+/* Entries are kept raw only in River's own layout: names below 128 bytes
+ * (a one-byte length), every other length a canonical one- or two-byte
+ * varint (wire_read.h), so that the lookup reads them without checks.
+ * Entry layout: T_ENTRY en T_KEY kn key T_VALUE vn value. */
 
 /* True if key[0..kn) (kn < 128) holds a NUL or equals the name of an
  * entry in a[0..p): a byte loop, not memchr and memcmp, so that the check
@@ -34,11 +34,13 @@ static inline __attribute__((always_inline)) bool key_bad(const uint8_t *a, cons
     for (size_t i = 0; i < kn; i++)
         if (key[i] == 0)
             return true;
-    for (const uint8_t *q = a; q < p; q += 2 + q[1]) {
-        size_t i = 0;
-        if (q[3] != kn)
+    for (const uint8_t *q = a; q < p;) {
+        size_t w, en = raw_len(q + 1, &w), i = 0;
+        const uint8_t *k = q + 1 + w + 2;
+        q += 1 + w + en;
+        if (k[-1] != kn)
             continue;
-        while (i < kn && q[4 + i] == key[i])
+        while (i < kn && k[i] == key[i])
             i++;
         if (i == kn)
             return true;   /* a repeated name: the map decides which one wins */
@@ -56,18 +58,19 @@ bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t
     while (p < end) {
         /* What decode_entry_fast in wire_msg.c accepts, and nothing else:
          * T_ENTRY en, then en bytes: T_KEY kn key T_VALUE vn value. */
-        size_t left = (size_t)(end - p);
-        if (k == most || left < 2 || p[0] != T_ENTRY)
+        size_t en, ew, vn, vw;
+        if (k == most || p[0] != T_ENTRY || !raw_len_chk(p + 1, end, &en, &ew))
             return false;
-        size_t en = p[1];
-        if (en < 4 || en > left - 2 || p[2] != T_KEY)
+        const uint8_t *e = p + 1 + ew;
+        if (en < 4 || en > (size_t)(end - e) || e[0] != T_KEY)
             return false;
-        size_t kn = p[3];
-        const uint8_t *key = p + 4, *v = key + kn;
-        if (kn == 0 || kn + 4 > en || v[0] != T_VALUE || v[1] < 2 || 4 + kn + v[1] != en ||
-            key_bad(a, p, key, kn) || !rvr_wire_raw_value(v + 2, v[1], NULL))
+        size_t kn = e[1];
+        const uint8_t *key = e + 2, *v = key + kn, *eend = e + en;
+        if (kn == 0 || kn >= 0x80 || kn + 4 > en || v[0] != T_VALUE ||
+            !raw_len_chk(v + 1, eend, &vn, &vw) || vn < 2 || v + 1 + vw + vn != eend ||
+            key_bad(a, p, key, kn) || !rvr_wire_raw_value(v + 1 + vw, vn, NULL))
             return false;
-        p += 2 + en;
+        p = eend;
         k++;
     }
     *count = k;
@@ -79,7 +82,7 @@ bool rvr_packet_raw_put(rvr_packet *p, const char *name, const rvr_value *v)
     if (v->type == RVR_T_LIST || v->type == RVR_T_MAP)
         return false;
     size_t vs = rvr_value_enc_size(v);
-    uint8_t *q = vs < 0x80 ? rvr_raw_entry_named(p, name, vs) : NULL;
+    uint8_t *q = vs < RVR_WIRE_RAW_BYTES ? rvr_raw_entry_named(p, name, vs) : NULL;
     if (q != NULL)
         rvr_value_enc_put(q, v);   /* as codec.c encodes a Value */
     return q != NULL;

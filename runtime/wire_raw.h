@@ -13,11 +13,11 @@
 #include "wire.h"
 #include "wire_read.h"
 
-/* The Value message v[0..n) (n < 128; kind byte first, as River writes
- * it) when it holds one flat value and nothing else, as decode_entry_fast
- * in wire_msg.c accepts it; *out (if not NULL) gets it.  Stored field by
- * field: a value built aside and copied in is read back wider than it was
- * written, a store-forwarding stall on every get. */
+/* The Value message v[0..n) (kind byte first, as River writes it) when it
+ * holds one flat value and nothing else, as decode_entry_fast in
+ * wire_msg.c accepts it, with a canonical length; *out (if not NULL) gets
+ * it.  Stored field by field: a value built aside and copied in is read
+ * back wider than it was written, a store-forwarding stall on every get. */
 static inline __attribute__((always_inline)) bool rvr_wire_raw_value(const uint8_t *v,
                                                                      size_t n, rvr_value *out)
 {
@@ -26,21 +26,22 @@ static inline __attribute__((always_inline)) bool rvr_wire_raw_value(const uint8
         out = &scratch;
     rd r = { v + 1, v + n };
     uint64_t x;
+    size_t len, w;
     /* Bytes and strings first, without the switch's jump: most values. */
     if (v[0] == (F_BYTES << 3 | WT_STRING)) {
-        if (n < 2 || v[1] != n - 2)   /* n < 128: a one-byte length */
+        if (!raw_len_chk(v + 1, v + n, &len, &w) || len != n - 1 - w)
             return false;
         out->type = RVR_T_BYTES;
-        out->as.bytes.ptr = (uint8_t *)v + 2;
-        out->as.bytes.len = v[1];
+        out->as.bytes.ptr = (uint8_t *)v + 1 + w;
+        out->as.bytes.len = len;
         return true;
     }
     if (v[0] == (F_STRING << 3 | WT_STRING)) {
-        if (n < 2 || v[1] != n - 2 || has_nul(v + 2, v[1]))
+        if (!raw_len_chk(v + 1, v + n, &len, &w) || len != n - 1 - w || has_nul(v + 1 + w, len))
             return false;
         out->type = RVR_T_STRING;
-        out->as.str.ptr = (char *)v + 2;
-        out->as.str.len = v[1];
+        out->as.str.ptr = (char *)v + 1 + w;
+        out->as.str.len = len;
         return true;
     }
     switch (v[0]) {
@@ -87,13 +88,17 @@ static inline __attribute__((always_inline)) bool rvr_wire_raw_find(const uint8_
     /* Checked entries: no bounds to test but the end.  The name is compared
      * byte by byte, so its length is never measured: its NUL differs from
      * any byte of a key. */
-    for (const uint8_t *p = a, *end = a + n; p < end; p += 2 + p[1]) {
-        const uint8_t *key = p + 4;
-        size_t kn = p[3], i = 0;
+    for (const uint8_t *p = a, *end = a + n; p < end;) {
+        size_t w, en = raw_len(p + 1, &w);
+        const uint8_t *key = p + 1 + w + 2;
+        size_t kn = key[-1], i = 0;
+        p += 1 + w + en;
         while (i < kn && (uint8_t)name[i] == key[i])
             i++;
-        if (i == kn && name[kn] == '\0')
-            return rvr_wire_raw_value(key + kn + 2, key[kn + 1], out);
+        if (i == kn && name[kn] == '\0') {
+            size_t vw, vn = raw_len(key + kn + 1, &vw);
+            return rvr_wire_raw_value(key + kn + 1 + vw, vn, out);
+        }
     }
     return false;
 }
@@ -113,27 +118,38 @@ static inline __attribute__((always_inline)) uint8_t *rvr_raw_entry_named(rvr_pa
     size_t n = p->raw_len, cap = (size_t)(p->attrs.store_hi - p->attrs.store_next);
     if (cap > RVR_WIRE_RAW_BYTES)
         cap = RVR_WIRE_RAW_BYTES;
-    if (cap < n + 7 + vs)
+    /* The entry's head at most: T_ENTRY, en (2), T_KEY, kn, T_VALUE, vn. */
+    size_t vw = raw_len_size(vs);
+    if (cap < n + 7 + vw + vs)
         return NULL;   /* not even a one-byte name */
-    size_t fit = cap - n - 6 - vs, len = 0;   /* the longest name that fits */
+    size_t fit = cap - n - 6 - vw - vs, len = 0;   /* the longest name that fits */
+    /* The name goes where a one-byte en puts it; moved on by one if not. */
     uint8_t *q = (uint8_t *)p->raw + n, *key = q + 4;
     while (len < fit && name[len] != '\0') {   /* past raw_len: ours until committed */
         key[len] = (uint8_t)name[len];
         len++;
     }
-    if (len == 0 || name[len] != '\0' || (n > 0 && rvr_wire_raw_find(p->raw, n, name, NULL)))
+    if (len == 0 || len >= 0x80 || name[len] != '\0' ||
+        (n > 0 && rvr_wire_raw_find(p->raw, n, name, NULL)))
         return NULL;
-    size_t inner = 2 + len + 2 + vs;   /* < 128: cap is */
-    p->raw_len = (uint32_t)(n + 2 + inner);
-    p->raw_n++;
+    size_t inner = 3 + len + vw + vs;
     q[0] = T_ENTRY;
-    q[1] = (uint8_t)inner;
-    q[2] = T_KEY;
-    q[3] = (uint8_t)len;
+    if (inner < 0x80) {
+        q[1] = (uint8_t)inner;
+    } else {
+        memmove(key + 1, key, len);
+        key++;
+        raw_len_put(q + 1, inner);
+    }
+    key[-2] = T_KEY;
+    key[-1] = (uint8_t)len;
     q = key + len;
     q[0] = T_VALUE;
-    q[1] = (uint8_t)vs;
-    return q + 2;
+    raw_len_put(q + 1, vs);
+    q += 1 + vw;
+    p->raw_len = (uint32_t)(q + vs - p->raw);
+    p->raw_n++;
+    return q;
 }
 
 /* Sets attribute `name` of p (which has raw entries) to the string (str)
@@ -146,16 +162,17 @@ static inline __attribute__((always_inline)) bool rvr_packet_raw_put_blob(rvr_pa
                                                                          const void *data,
                                                                          size_t dlen)
 {
-    if (dlen >= 0x80 || (data == NULL && dlen > 0) ||
+    if (dlen >= RVR_WIRE_RAW_BYTES || (data == NULL && dlen > 0) ||
         (str && dlen > 0 && memchr(data, '\0', dlen) != NULL))
         return false;   /* too long for raw, or an error the map reports */
-    uint8_t *q = rvr_raw_entry_named(p, name, 2 + dlen);
+    size_t w = raw_len_size(dlen);
+    uint8_t *q = rvr_raw_entry_named(p, name, 1 + w + dlen);
     if (q == NULL)
         return false;
     q[0] = str ? T_STR : T_BYTES;
-    q[1] = (uint8_t)dlen;
+    raw_len_put(q + 1, dlen);
     if (dlen > 0)
-        rvr_copy_small(q + 2, data, dlen);
+        rvr_copy_small(q + 1 + w, data, dlen);
     return true;
 }
 

@@ -89,6 +89,55 @@ static inline bool rd_span(rd *r, const uint8_t **p, size_t *n)
     return true;
 }
 
+/* ---- lengths inside raw entries (wire_raw.c) ----
+ * Every length inside a set of raw entries is the canonical varint of a
+ * value below RVR_RAW_LEN_MAX: one byte, or two whose second is 1..127. */
+#define RVR_RAW_LEN_MAX 16384u
+
+/* The length at q (already checked), *w its width. */
+static inline __attribute__((always_inline)) size_t raw_len(const uint8_t *q, size_t *w)
+{
+    if (q[0] < 0x80) {
+        *w = 1;
+        return q[0];
+    }
+    *w = 2;
+    return (size_t)(q[0] & 0x7f) | (size_t)q[1] << 7;
+}
+
+/* The same, checked: false unless q[0..) before end holds such a length. */
+static inline __attribute__((always_inline)) bool raw_len_chk(const uint8_t *q,
+                                                              const uint8_t *end, size_t *len,
+                                                              size_t *w)
+{
+    if (q >= end)
+        return false;
+    if (q[0] < 0x80) {
+        *w = 1;
+        *len = q[0];
+        return true;
+    }
+    if (end - q < 2 || q[1] == 0 || q[1] >= 0x80)
+        return false;
+    *w = 2;
+    *len = (size_t)(q[0] & 0x7f) | (size_t)q[1] << 7;
+    return true;
+}
+
+/* Writes length v (< RVR_RAW_LEN_MAX) at q; returns its width. */
+static inline __attribute__((always_inline)) size_t raw_len_put(uint8_t *q, size_t v)
+{
+    if (v < 0x80) {
+        q[0] = (uint8_t)v;
+        return 1;
+    }
+    q[0] = (uint8_t)(v | 0x80);
+    q[1] = (uint8_t)(v >> 7);
+    return 2;
+}
+
+static inline size_t raw_len_size(size_t v) { return v < 0x80 ? 1 : 2; }
+
 static inline bool rd_fixed64(rd *r, uint64_t *v)
 {
     if (r->end - r->p < 8)

@@ -22,23 +22,33 @@ void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n)
         return;
     }
     /* The layout rvr_wire_get_small checked: envelope, tag, attributes
-     * (each T_ENTRY en T_KEY kn key T_VALUE vn, then the Value). */
-    size_t tl = p[37];
-    const uint8_t *e = p + 38 + tl + 2, *end = p + n;
+     * (each T_ENTRY en T_KEY kn key T_VALUE vn, then the Value), every
+     * length a canonical varint of one or two bytes (wire_read.h). */
+    size_t tl = p[37], w;
+    const uint8_t *a = p + 38 + tl;
+    size_t an = raw_len(a + 1, &w);
+    const uint8_t *e = a + 1 + w, *end = p + n;
+    s->raw_off = (uint16_t)(e - p);
+    s->raw_len = (uint16_t)an;
     unsigned k = 0;
-    for (; e < end; e += 2 + e[1], k++) {
-        const uint8_t *v = e + 4 + e[3] + 2;   /* the Value: kind, then its payload */
-        size_t vn = e[4 + e[3] + 1], at = 1, len = vn - 1;
+    for (; e < end; k++) {
+        size_t en = raw_len(e + 1, &w);
+        const uint8_t *key = e + 1 + w + 2;
+        e += 1 + w + en;
+        size_t vn = raw_len(key + key[-1] + 1, &w);
+        const uint8_t *v = key + key[-1] + 1 + w;   /* the Value: kind, then its payload */
+        size_t at = 1, len = vn - 1;
         uint8_t check = FREE_ANY;
         switch (v[0]) {
         case F_STRING << 3 | WT_STRING:
             check = FREE_STRING;
-            /* fall through: the payload follows a length byte */
+            /* fall through: the payload follows its length */
             __attribute__((fallthrough));
         case F_BYTES << 3 | WT_STRING:
         case F_UUID << 3 | WT_STRING:
-            at = 2;
-            len = vn - 2;
+            (void)raw_len(v + 1, &w);
+            at = 1 + w;
+            len = vn - 1 - w;
             break;
         case F_DOUBLE << 3 | WT_64BIT:
             break;
@@ -103,11 +113,10 @@ rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t
     if (!same_bytes(p + at, s->bytes + at, n - at))
         return NULL;
     size_t tl = s->tag_len;
-    const uint8_t *a = p + 38 + tl;
     rvr_packet *pkt = rvr_packet_new_n((const char *)p + 38, tl);
     if (pkt == NULL)
         return NULL;
-    if (!rvr_packet_keep_raw(pkt, a + 2, a[1], s->nvals)) {
+    if (!rvr_packet_keep_raw(pkt, p + s->raw_off, s->raw_len, s->nvals)) {
         rvr_packet_free(pkt);
         return NULL;
     }

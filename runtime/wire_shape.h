@@ -18,14 +18,15 @@
 #include "wire.h"
 
 /* The longest frame of the common shape: src and dst (18 bytes each), a
- * tag of up to 127 bytes and up to RVR_WIRE_RAW_BYTES of attributes, each
- * with a key and a one-byte length. */
-#define RVR_WIRE_SHAPE_MAX (36 + 2 + 127 + 2 + RVR_WIRE_RAW_BYTES)
+ * tag of up to 127 bytes and up to RVR_WIRE_RAW_BYTES of attributes, with
+ * their key and length (at most two bytes). */
+#define RVR_WIRE_SHAPE_MAX (36 + 2 + 127 + 3 + RVR_WIRE_RAW_BYTES)
 
 typedef struct rvr_wire_shape {
     uint32_t len;       /* of the frame kept; 0: none */
     uint32_t seen;      /* length of the last frame offered to learn */
     uint32_t misses;    /* frames offered while one was kept */
+    uint16_t raw_off, raw_len;   /* where the attributes' entries lie */
     uint8_t tag_len;
     uint8_t nvals;      /* attributes: one value each */
     struct {

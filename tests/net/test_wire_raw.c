@@ -310,6 +310,8 @@ static void test_errors(void)
     rvr_packet_free(p);
 }
 
+static void set_mid(rvr_packet *p);
+
 /* rvr_wire_get_small on the payload p[0..n): when it makes a packet, the
  * full decoder accepts the frame too and makes the same one. */
 static void agrees(const uint8_t *p, size_t n, unsigned *fast)
@@ -329,13 +331,14 @@ static void agrees(const uint8_t *p, size_t n, unsigned *fast)
 static void test_small(void)
 {
     static const uint8_t values[] = { 0, 1, 2, 0x0a, 0x12, 0x1a, 0x2a, 0x7f, 0x80, 0xff };
-    rvr_packet *msgs[3] = { flat(), rvr_packet_new("m"), rvr_packet_new("t") };
+    rvr_packet *msgs[4] = { flat(), rvr_packet_new("m"), rvr_packet_new("t"), rvr_packet_new("mid") };
     uint8_t data[64] = { 7 };
     rvr_packet_set_bytes(msgs[1], "data", data, sizeof data);
     msgs[1]->src = rvr_uuid_generate();
     rvr_packet_set_str(msgs[2], "s", "x");
+    set_mid(msgs[3]);   /* two-byte lengths */
     unsigned fast = 0;
-    for (int m = 0; m < 3; m++) {
+    for (int m = 0; m < 4; m++) {
         rvr_buf b = { 0 };
         encode(msgs[m], &b);
         uint8_t *p = b.data + RVR_WIRE_HDR_LEN;
@@ -355,7 +358,7 @@ static void test_small(void)
         rvr_buf_free(&b);
         rvr_packet_free(msgs[m]);
     }
-    CU_ASSERT(fast > 3);
+    CU_ASSERT(fast > 4);
 }
 
 /* Sets the attributes of flat() on p, in the same order. */
@@ -455,12 +458,109 @@ static void test_built(void)
     rvr_packet_free(m);
 }
 
+/* Attributes of mid size: values, entries and the attributes' field
+ * past 127 bytes take two-byte lengths, and such a message still builds,
+ * sends, reads and forwards raw up to RVR_WIRE_RAW_BYTES, as the map
+ * would; one byte more, or a name of 128 bytes, and the map takes it. */
+static void set_mid(rvr_packet *p)
+{
+    char s[131], name[101];
+    uint8_t y[200], z[30];
+    memset(s, 'x', sizeof s - 1);
+    s[sizeof s - 1] = '\0';
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    for (size_t i = 0; i < sizeof y; i++)
+        y[i] = (uint8_t)i;
+    memset(z, 0x5a, sizeof z);
+    CU_ASSERT_EQUAL(rvr_packet_set_str(p, "s", s), RVR_OK);     /* a two-byte value */
+    CU_ASSERT_EQUAL(rvr_packet_set_bytes(p, "y", y, sizeof y), RVR_OK);
+    CU_ASSERT_EQUAL(rvr_packet_set_bytes(p, name, z, sizeof z), RVR_OK);   /* a long entry */
+    CU_ASSERT_EQUAL(rvr_packet_set_i64(p, "i", -7), RVR_OK);
+}
+
+static void test_mid(void)
+{
+    rvr_packet *p = rvr_packet_new("mid"), *m = rvr_packet_new("mid");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rvr_packet_attrs(m));   /* m: a map from here on */
+    set_mid(p);
+    set_mid(m);
+    CU_ASSERT_PTR_NOT_NULL(p->raw);
+    CU_ASSERT(p->raw_len > 127 && p->raw_len <= RVR_WIRE_RAW_BYTES);
+    rvr_buf a = { 0 }, b = { 0 };
+    encode(p, &a);
+    encode(m, &b);
+    CU_ASSERT(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    uint8_t buf[1024];
+    size_t n = rvr_wire_raw_frame_size(p);
+    CU_ASSERT_EQUAL(n, b.len);
+    memset(buf, 0xee, sizeof buf);
+    rvr_wire_put_raw_frame(buf, n, &dst, p);
+    CU_ASSERT(memcmp(buf, b.data, n) == 0 && buf[n] == 0xee);
+
+    /* Received: raw, read in place, the same message. */
+    rvr_packet *q = received(p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT_PTR_NOT_NULL(q->raw);
+    const uint8_t *y;
+    int64_t i = 0;
+    CU_ASSERT(rvr_packet_get_bytes(q, "y", &y, &n) == RVR_OK && n == 200 && y[0] == 0 &&
+              y[199] == 199);
+    CU_ASSERT(rvr_packet_get_i64(q, "i", &i) == RVR_OK && i == -7);
+    char name[101];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    CU_ASSERT(rvr_packet_get_bytes(q, name, &y, &n) == RVR_OK && n == 30 && y[29] == 0x5a);
+    CU_ASSERT(rvr_packet_equal(p, q));
+    rvr_packet *g = received(q);   /* sent on as it came */
+    CU_ASSERT(g != NULL && g->raw != NULL && rvr_packet_equal(g, m));
+    rvr_packet_free(g);
+    rvr_packet_free(q);
+    rvr_packet_free(p);
+
+    /* The largest value that stays raw fills RVR_WIRE_RAW_BYTES; one byte
+     * more goes to the map, and both arrive whole. */
+    static uint8_t big[RVR_WIRE_RAW_BYTES];
+    size_t most = 0;
+    for (size_t len = RVR_WIRE_RAW_BYTES - 16; len < RVR_WIRE_RAW_BYTES; len++) {
+        p = rvr_packet_new("edge");
+        CU_ASSERT_EQUAL(rvr_packet_set_bytes(p, "v", big, len), RVR_OK);
+        if (p->raw != NULL)
+            most = len;
+        q = received(p);
+        CU_ASSERT(q != NULL && (q->raw != NULL) == (p->raw != NULL) && rvr_packet_equal(p, q));
+        rvr_packet_free(q);
+        rvr_packet_free(p);
+    }
+    p = rvr_packet_new("edge");
+    rvr_packet_set_bytes(p, "v", big, most);
+    CU_ASSERT_EQUAL(p->raw_len, RVR_WIRE_RAW_BYTES);
+    rvr_packet_free(p);
+
+    /* A name of 128 bytes: the map (raw names are shorter). */
+    char longname[129];
+    memset(longname, 'k', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    p = rvr_packet_new("long");
+    CU_ASSERT_EQUAL(rvr_packet_set_i64(p, longname, 1), RVR_OK);
+    CU_ASSERT_PTR_NULL(p->raw);
+    q = received(p);
+    CU_ASSERT(q != NULL && q->raw == NULL && rvr_packet_equal(p, q));
+    CU_ASSERT(rvr_packet_get_i64(q, longname, &i) == RVR_OK && i == 1);
+    rvr_packet_free(q);
+    rvr_packet_free(p);
+    rvr_buf_free(&a);
+    rvr_buf_free(&b);
+    rvr_packet_free(m);
+}
+
 static const CU_TestInfo tests[] = {
     { "typed getters read raw attributes in place", test_getters },
     { "map, iteration, copy, equality and match see the decoded map", test_map_views },
     { "changing a received packet", test_changes },
     { "a raw packet sent on is the same frame", test_forward },
     { "a new packet builds the raw form: the same frame and errors", test_built },
+    { "mid-size attributes (two-byte lengths) stay raw up to the limit", test_mid },
     { "nested, repeated, many or large attributes are decoded", test_decoded },
     { "limits and malformed entries: the same errors", test_errors },
     { "the common shape's decoder takes only what the full one takes", test_small },
