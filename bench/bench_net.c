@@ -1,7 +1,7 @@
 /* bench_net — messaging between two VM processes against raw TCP.
  *
  * Measures, in one run on the same machine:
- *   1. round trip of a 64-byte message (ping-pong),
+ *   1. round trip of a 64-byte message (ping-pong; --size: another size),
  *   2. one-way throughput of 64-byte messages,
  *   3. bandwidth with 1 MiB messages, their data copied into each packet
  *      (rvr_packet_set_bytes) and given to it (rvr_packet_give_bytes: no
@@ -27,6 +27,10 @@
  * which side and which part (ours or the kernel's) a message costs.
  *
  *   bench_net [--rounds=N] [--messages=N] [--mib=N] [--reps=N] [--only=rtt|oneway|bw]
+ *             [--size=N]
+ *
+ * --size sets the message size of the round trip and one-way tests (64 by
+ * default; `make bench` also runs the one-way test at 256 bytes).
  *
  * BENCH_DEBUG=1 also prints, for each one-way batch, when the sender had
  * sent everything and when the receiver's "done" came: which side limits.
@@ -48,12 +52,15 @@
 
 #include "bench_util.h"
 
-#define SMALL 64
+#define SMALL_MAX 4096   /* the largest --size */
 #define BIG (1u << 20)
 #define HDR 5
 #define BATCH 64
 
 /* ---- raw TCP baseline ------------------------------------------------------- */
+
+/* Bytes per message of the round trip and one-way tests (--size). */
+static size_t small = 64;
 
 /* cpu[0], cpu[1]: what sending and receiving `count` messages cost, per message. */
 static void per_message(cpu_use *cpu, cpu_use sent, cpu_use got, long count)
@@ -151,10 +158,11 @@ static void tcp_server(int lfd, int mode, long count)
     nodelay(fd);
     freader r;
     fr_init(&r, fd, mode == ECHO_SPIN);
-    uint8_t *p, out[HDR + SMALL];
+    static uint8_t out[HDR + SMALL_MAX];
+    uint8_t *p;
     uint32_t n;
     if (mode == ECHO || mode == ECHO_SPIN) {
-        while (fr_next(&r, &p, &n) && n <= SMALL) {
+        while (fr_next(&r, &p, &n) && n <= SMALL_MAX) {
             put_hdr(out, n);
             memcpy(out + HDR, p, n);
             if (!write_full(fd, out, HDR + n))
@@ -213,14 +221,15 @@ static double tcp_rtt(long rounds, bool spin)
         return -1;
     freader r;
     fr_init(&r, fd, spin);
-    uint8_t out[HDR + SMALL] = { 0 }, *p;
+    static uint8_t out[HDR + SMALL_MAX];
+    uint8_t *p;
     uint32_t n;
-    put_hdr(out, SMALL);
+    put_hdr(out, (uint32_t)small);
     double t = 0;
     for (long i = -1000; i < rounds; i++) {   /* 1000 rounds of warm-up */
         if (i == 0)
             t = now_s();
-        if (!write_full(fd, out, sizeof out) || !fr_next(&r, &p, &n))
+        if (!write_full(fd, out, HDR + small) || !fr_next(&r, &p, &n))
             return -1;
     }
     t = now_s() - t;
@@ -240,7 +249,7 @@ static double tcp_oneway(long count, bool big, int batch, bool fresh, cpu_use *c
     int fd = tcp_start(SINK, count, &pid);
     if (fd < 0)
         return -1;
-    size_t size = big ? BIG : SMALL;
+    size_t size = big ? BIG : small;
     uint8_t *buf = calloc((size_t)batch, HDR + size);
     for (int k = 0; k < batch; k++)
         put_hdr(buf + (size_t)k * (HDR + size), (uint32_t)size);
@@ -274,10 +283,10 @@ static double tcp_oneway(long count, bool big, int batch, bool fresh, cpu_use *c
 
 typedef struct {
     char *role, *boss, *only;
-    int64_t rounds, messages, mib, reps;
+    int64_t rounds, messages, mib, reps, size;
     bool base;
 } bench_args;
-static const bench_args defaults = { NULL, NULL, NULL, 20000, 200000, 500, 5, true };
+static const bench_args defaults = { NULL, NULL, NULL, 20000, 200000, 500, 5, 64, true };
 static const rvr_arg_desc descs[] = {
     { "role", RVR_ARG_STRING, offsetof(bench_args, role), NULL, "internal: server" },
     { "boss", RVR_ARG_STRING, offsetof(bench_args, boss), NULL, "internal: the client VR" },
@@ -286,6 +295,8 @@ static const rvr_arg_desc descs[] = {
     { "messages", RVR_ARG_INT64, offsetof(bench_args, messages), "200000", "one-way messages" },
     { "mib", RVR_ARG_INT64, offsetof(bench_args, mib), "500", "MiB for the bandwidth test" },
     { "reps", RVR_ARG_INT64, offsetof(bench_args, reps), "5", "repetitions (medians are shown)" },
+    { "size", RVR_ARG_INT64, offsetof(bench_args, size), "64",
+      "bytes of data per message in the round trip and one-way tests (1..4096)" },
     { "base", RVR_ARG_BOOL, offsetof(bench_args, base), "true", "false: River only (for profiling)" },
 };
 
@@ -394,7 +405,7 @@ static double river_rtt(rvr_vr *self, const rvr_uuid *srv, long rounds)
     for (long i = -1000; i < rounds; i++) {   /* 1000 rounds of warm-up */
         if (i == 0)
             t = now_s();
-        rvr_packet *p = msg("ping", SMALL, false);
+        rvr_packet *p = msg("ping", small, false);
         if (!send_p(self, srv, p) || rvr_recv(self, NULL, 10000, &p) != RVR_OK)
             return -1;
         rvr_packet_free(p);
@@ -479,6 +490,10 @@ static void cpu_rows(const char *what, const char *unit, double scale, const cha
 static int client(rvr_vr *self, const bench_args *a)
 {
     int reps = a->reps < 1 ? 1 : a->reps > MAXREPS ? MAXREPS : (int)a->reps;
+    small = a->size < 1 ? 1 : a->size > SMALL_MAX ? SMALL_MAX : (size_t)a->size;
+    char rtt_name[32], ow_name[32];
+    snprintf(rtt_name, sizeof rtt_name, "%zu B round trip", small);
+    snprintf(ow_name, sizeof ow_name, "%zu B one-way", small);
     bool all = a->only == NULL, ok = true, base = a->base;
     bool do_rtt = all || strcmp(a->only, "rtt") == 0;
     bool do_ow = all || strcmp(a->only, "oneway") == 0;
@@ -510,11 +525,11 @@ static int client(rvr_vr *self, const bench_args *a)
         }
         if (do_ow) {
             if (river_first)
-                ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false, c_ow[i]);
+                ow[i] = river_oneway(self, &srv, (long)a->messages, small, false, c_ow[i]);
             b_ow[i] = base ? tcp_oneway((long)a->messages, false, 1, false, NULL) : 1;
             b_owb[i] = base ? tcp_oneway((long)a->messages, false, BATCH, false, c_owb[i]) : 1;
             if (!river_first)
-                ow[i] = river_oneway(self, &srv, (long)a->messages, SMALL, false, c_ow[i]);
+                ow[i] = river_oneway(self, &srv, (long)a->messages, small, false, c_ow[i]);
             ok &= ow[i] > 0 && b_ow[i] > 0 && b_owb[i] > 0;
         }
         if (do_bw) {
@@ -537,11 +552,11 @@ static int client(rvr_vr *self, const bench_args *a)
     printf("bench_net: two VM processes over loopback TCP against raw TCP between two processes "
            "(medians of %d runs)\n  load average before: %s; after: %s\n", reps, load0, load1);
     if (do_rtt) {
-        row("64 B round trip", rtt, b_rtt, reps, 1, "us", true, 1.25);
+        row(rtt_name, rtt, b_rtt, reps, 1, "us", true, 1.25);
         row("  vs busy-polling TCP", rtt, b_srtt, reps, 1, "us", true, 1.25);
     }
     if (do_ow) {
-        row("64 B one-way", ow, b_ow, reps, 1e-3, "kmsg/s", false, 0.5);
+        row(ow_name, ow, b_ow, reps, 1e-3, "kmsg/s", false, 0.5);
         row("  vs batched TCP", ow, b_owb, reps, 1e-3, "kmsg/s", false, 0.5);
         cpu_rows("per msg", "ns", 1, "batched tcp", c_ow, c_owb, reps, base);
     }
