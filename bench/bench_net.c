@@ -2,7 +2,8 @@
  *
  * Measures, in one run on the same machine:
  *   1. round trip of a 64-byte message (ping-pong; --size: another size),
- *   2. one-way throughput of 64-byte messages,
+ *   2. one-way throughput of 64-byte messages, as dynamic packets and as
+ *      typed messages (net.rvr: a sequence number and the data),
  *   3. bandwidth with 1 MiB messages, their data copied into each packet
  *      (rvr_packet_set_bytes) and given to it (rvr_packet_give_bytes: no
  *      copy, as the raw TCP sender writes its buffer),
@@ -51,6 +52,7 @@
 #include <river/river.h>
 
 #include "bench_util.h"
+#include "net.rvr.h"
 
 #define SMALL_MAX 4096   /* the largest --size */
 #define BIG (1u << 20)
@@ -350,8 +352,16 @@ static int server(rvr_vr *self, const bench_args *a)
         }
         if (tag[0] == 'e') {                    /* expect n */
             rvr_packet_get_i64(p, "n", &want);
+            bool typed = false;
+            rvr_packet_get_bool(p, "typed", &typed);
             got = 0;
             c0 = cpu_now();
+            /* Typed: n Ticks, each received into its struct. */
+            for (benchnet_Tick t; typed && got < want; got++) {
+                if (benchnet_Tick_recv(self, &t, NULL, RVR_FOREVER) != RVR_OK)
+                    return 1;
+                benchnet_Tick_clear(&t);
+            }
         } else if (tag[0] == 'm') {             /* one-way */
             const uint8_t *d;
             size_t n;
@@ -415,17 +425,39 @@ static double river_rtt(rvr_vr *self, const rvr_uuid *srv, long rounds)
 
 /* Seconds to send `count` messages and hear that all arrived; with `cpu`,
  * what each cost the sender's and the receiver's process. */
-static double river_batch(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, bool give,
+/* A Tick of `size` bytes of data, sent typed: its data is the struct's
+ * (malloc'ed), as the generated send takes it. */
+static bool send_tick(rvr_vr *self, const rvr_uuid *to, long seq, size_t size)
+{
+    benchnet_Tick t = { .seq = (uint64_t)seq, .data = { malloc(size), size } };
+    if (t.data.data == NULL)
+        return false;
+    memcpy(t.data.data, blob, size);
+    rvr_status st = benchnet_Tick_send(self, to, &t);
+    if (st != RVR_OK) {
+        fprintf(stderr, "bench_net: typed send: %s\n", rvr_strerror(st));
+        benchnet_Tick_clear(&t);
+        return false;
+    }
+    return true;
+}
+
+/* How river_batch sends: dynamic packets (data copied or given), or typed. */
+enum { COPIED, GIVEN, TYPED };
+
+static double river_batch(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, int how,
                           cpu_use *cpu)
 {
     rvr_packet *e = rvr_packet_new("expect");
     rvr_packet_set_i64(e, "n", count);
+    rvr_packet_set_bool(e, "typed", how == TYPED);
     if (!send_p(self, srv, e))
         return -1;
     double t = now_s();
     cpu_use c0 = cpu_now();
     for (long i = 0; i < count; i++)
-        if (!send_p(self, srv, msg("m", size, give)))
+        if (how == TYPED ? !send_tick(self, srv, i, size)
+                         : !send_p(self, srv, msg("m", size, how == GIVEN)))
             return -1;
     double sent = now_s() - t;
     cpu_use mine = cpu_since(c0), theirs = { 0, 0 };
@@ -442,12 +474,12 @@ static double river_batch(rvr_vr *self, const rvr_uuid *srv, long count, size_t 
     return now_s() - t;
 }
 
-static double river_oneway(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, bool give,
+static double river_oneway(rvr_vr *self, const rvr_uuid *srv, long count, size_t size, int how,
                            cpu_use *cpu)
 {
-    if (river_batch(self, srv, count / 10 + 1, size, give, NULL) < 0)   /* warm-up */
+    if (river_batch(self, srv, count / 10 + 1, size, how, NULL) < 0)   /* warm-up */
         return -1;
-    double t = river_batch(self, srv, count, size, give, cpu);
+    double t = river_batch(self, srv, count, size, how, cpu);
     return t < 0 ? -1 : (double)count * (size == BIG ? (double)size : 1.0) / t;
 }
 
@@ -507,8 +539,9 @@ static int client(rvr_vr *self, const bench_args *a)
         return 1;
     }
     double rtt[MAXREPS], b_rtt[MAXREPS], b_srtt[MAXREPS], ow[MAXREPS], b_ow[MAXREPS],
-        b_owb[MAXREPS], bw[MAXREPS], bwg[MAXREPS], b_bw[MAXREPS], b_bwf[MAXREPS];
-    cpu_use c_ow[MAXREPS][2] = { { { 0, 0 } } }, c_owb[MAXREPS][2] = { { { 0, 0 } } };
+        b_owb[MAXREPS], owt[MAXREPS], bw[MAXREPS], bwg[MAXREPS], b_bw[MAXREPS], b_bwf[MAXREPS];
+    cpu_use c_ow[MAXREPS][2] = { { { 0, 0 } } }, c_owb[MAXREPS][2] = { { { 0, 0 } } },
+            c_owt[MAXREPS][2] = { { { 0, 0 } } };
     cpu_use c_bw[MAXREPS][2] = { { { 0, 0 } } }, c_bwg[MAXREPS][2] = { { { 0, 0 } } },
             c_bwt[MAXREPS][2] = { { { 0, 0 } } };
     for (int i = 0; i < reps; i++) {
@@ -525,23 +558,24 @@ static int client(rvr_vr *self, const bench_args *a)
         }
         if (do_ow) {
             if (river_first)
-                ow[i] = river_oneway(self, &srv, (long)a->messages, small, false, c_ow[i]);
+                ow[i] = river_oneway(self, &srv, (long)a->messages, small, COPIED, c_ow[i]);
             b_ow[i] = base ? tcp_oneway((long)a->messages, false, 1, false, NULL) : 1;
             b_owb[i] = base ? tcp_oneway((long)a->messages, false, BATCH, false, c_owb[i]) : 1;
             if (!river_first)
-                ow[i] = river_oneway(self, &srv, (long)a->messages, small, false, c_ow[i]);
-            ok &= ow[i] > 0 && b_ow[i] > 0 && b_owb[i] > 0;
+                ow[i] = river_oneway(self, &srv, (long)a->messages, small, COPIED, c_ow[i]);
+            owt[i] = river_oneway(self, &srv, (long)a->messages, small, TYPED, c_owt[i]);
+            ok &= ow[i] > 0 && b_ow[i] > 0 && b_owb[i] > 0 && owt[i] > 0;
         }
         if (do_bw) {
             if (river_first) {
-                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, c_bw[i]);
-                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, c_bwg[i]);
+                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, COPIED, c_bw[i]);
+                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, GIVEN, c_bwg[i]);
             }
             b_bw[i] = base ? tcp_oneway((long)a->mib, true, 1, false, c_bwt[i]) : 1;
             b_bwf[i] = base ? tcp_oneway((long)a->mib, true, 1, true, NULL) : 1;
             if (!river_first) {
-                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, true, c_bwg[i]);
-                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, false, c_bw[i]);
+                bwg[i] = river_oneway(self, &srv, (long)a->mib, BIG, GIVEN, c_bwg[i]);
+                bw[i] = river_oneway(self, &srv, (long)a->mib, BIG, COPIED, c_bw[i]);
             }
             ok &= bw[i] > 0 && bwg[i] > 0 && b_bw[i] > 0 && b_bwf[i] > 0;
         }
@@ -559,6 +593,8 @@ static int client(rvr_vr *self, const bench_args *a)
         row(ow_name, ow, b_ow, reps, 1e-3, "kmsg/s", false, 0.5);
         row("  vs batched TCP", ow, b_owb, reps, 1e-3, "kmsg/s", false, 0.5);
         cpu_rows("per msg", "ns", 1, "batched tcp", c_ow, c_owb, reps, base);
+        row("  typed (.rvr struct)", owt, b_owb, reps, 1e-3, "kmsg/s", false, 0.5);
+        cpu_rows("per msg", "ns", 1, "batched tcp", c_owt, c_owb, reps, base);
     }
     if (do_bw) {
         row("1 MiB bandwidth", bw, b_bw, reps, 1.0 / (1 << 20), "MiB/s", false, 0.8);

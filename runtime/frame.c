@@ -55,7 +55,7 @@ frame *rvr_frame_new(size_t cap)
     f->hold = NULL;
     f->next_ext = 0;
     f->is_msg = false;
-    f->schema = NULL;
+    f->nschemas = 0;
     return f;
 }
 

@@ -181,22 +181,33 @@ rvr_status rvr_wire_put_schema(rvr_buf *out, const rvr_schema *s)
     return st;
 }
 
-rvr_status rvr_wire_put_typed(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p)
+rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m,
+                              uint8_t **body)
 {
     const rvr_schema *s = p->schema;
     if (s == NULL || p->body == NULL || s->fingerprint == 0)
         return RVR_EINVAL;
-    uint8_t *body = NULL;
     size_t len = 0;
-    rvr_status st = s->encode(p->body, &body, &len);
+    *body = NULL;
+    rvr_status st = s->encode(p->body, body, &len);
     if (st != RVR_OK)
         return st;
     const rvr_map *extra = s->open ? *(rvr_map *const *)((const char *)p->body + s->extra_offset) : NULL;
-    rvr_wire_msg m = {
+    *m = (rvr_wire_msg){
         .src = p->src, .dst = *dst, .tag = p->tag, .tag_len = p->tag_len,
-        .schema = s->fingerprint, .body = body, .body_len = len,
+        .schema = s->fingerprint, .body = *body, .body_len = len,
         .attrs = extra != NULL && extra->len > 0 ? extra : NULL,
     };
+    return RVR_OK;
+}
+
+rvr_status rvr_wire_put_typed(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p)
+{
+    rvr_wire_msg m;
+    uint8_t *body;
+    rvr_status st = rvr_wire_typed_msg(dst, p, &m, &body);
+    if (st != RVR_OK)
+        return st;
     st = rvr_wire_put_msg(out, &m);
     free(body);
     return st;

@@ -102,6 +102,10 @@ void rvr_sdesc_table_fini(rvr_sdesc_table *t);
  * p->schema->encode, the extra attributes of an open-ended message as the
  * envelope's attributes.  src from the packet. */
 rvr_status rvr_wire_put_typed(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p);
+/* The same MSG described in *m (rvr_wire_msg_size, rvr_wire_put_msg), its
+ * body encoded into *body, which the caller frees once m is written. */
+rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m,
+                              uint8_t **body);
 
 /* ---- schema_dyn.c ---- */
 

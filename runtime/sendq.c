@@ -106,68 +106,6 @@ void rvr_peer_drop_partial(peer *p, frame **bounced)
         drop_partial_head(p, bounced);   /* else the writer does it when it returns */
 }
 
-static bool described(const conn *c, uint64_t fp)
-{
-    for (size_t i = c->ndescribed; i-- > 0;)
-        if (c->described[i] == fp)
-            return true;
-    return false;
-}
-
-/* With q_lock held, before the frames about to be written go to c: puts a
- * SCHEMA frame before each typed MSG whose schema c has not carried yet.
- * A MSG whose schema cannot be described (RVR_SCHEMA_MAX_PER_CONN reached,
- * no memory) moves to *refused.  Frames partly written were checked when
- * their first bytes went out. */
-static void describe_schemas(peer *p, conn *c, frame **refused)
-{
-    frame *prev = NULL, *f = p->qhead;
-    for (int k = 0; f != NULL && k < MAX_IOV; k++) {
-        frame *next = f->next;
-        if (f->schema == NULL || f->off > 0 || described(c, f->schema->fingerprint)) {
-            prev = f;
-            f = next;
-            continue;
-        }
-        frame *sf = NULL;
-        bool ok = c->ndescribed < RVR_SCHEMA_MAX_PER_CONN;
-        if (ok && c->ndescribed == c->capdescribed) {
-            size_t cap = c->capdescribed ? c->capdescribed * 2 : 8;
-            uint64_t *v = realloc(c->described, cap * sizeof *v);
-            if ((ok = v != NULL)) {
-                c->described = v;
-                c->capdescribed = cap;
-            }
-        }
-        if (ok && ((sf = rvr_frame_new(512)) == NULL ||
-                   rvr_wire_put_schema(&sf->buf, f->schema) != RVR_OK)) {
-            rvr_frame_free(sf);
-            ok = false;
-        }
-        if (ok) {
-            c->described[c->ndescribed++] = f->schema->fingerprint;
-            sf->next = f;
-            p->qbytes += flen(sf);
-            if (prev != NULL)
-                prev->next = sf;
-            else
-                p->qhead = sf;
-            prev = f;
-        } else {
-            if (prev != NULL)
-                prev->next = next;
-            else
-                p->qhead = next;
-            if (p->qtail == f)
-                p->qtail = prev;
-            p->qbytes -= flen(f);
-            f->next = *refused;
-            *refused = f;
-        }
-        f = next;
-    }
-}
-
 void rvr_peer_drain_locked(rvr_net *net, peer *p)
 {
     p->armed = false;   /* the writer (this thread or the one writing) takes it all */
@@ -179,7 +117,7 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
     frame *done = NULL, *bounced = NULL, *refused = NULL;
     conn *c;
     while ((c = p->wconn) != NULL && !p->blocked && p->qhead != NULL) {
-        describe_schemas(p, c, &refused);
+        rvr_peer_describe_schemas(p, c, &refused, MAX_IOV);
         if (p->qhead == NULL)
             break;
         struct iovec iov[MAX_IOV];
@@ -373,8 +311,7 @@ static void wait_room_locked(rvr_net *net, peer *p)
  * many): not one a writer is writing right now. */
 static bool appendable(const peer *p, const frame *t)
 {
-    return t != NULL && t->is_msg && t->schema == NULL && t->next_ext == 0 && t->off == 0 &&
-           t != p->wlast;
+    return t != NULL && t->is_msg && t->next_ext == 0 && t->off == 0 && t != p->wlast;
 }
 
 /* A peer was armed: the I/O thread watches for its batch's flush time,
@@ -441,6 +378,19 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
 
 /* Appends f (taking it) and writes if nobody is; `wait`: first waits for
  * queue room (back-pressure). */
+/* True if t can also carry the typed MSGs of f. */
+static bool takes_schemas(const frame *t, const frame *f)
+{
+    unsigned add = 0;
+    for (unsigned i = 0; i < f->nschemas; i++) {
+        bool has = false;
+        for (unsigned j = 0; j < t->nschemas && !has; j++)
+            has = t->schemas[j] == f->schemas[i];
+        add += !has;
+    }
+    return t->nschemas + add <= RVR_FRAME_SCHEMAS;
+}
+
 static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
 {
     f->next = NULL;
@@ -448,11 +398,13 @@ static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
     if (wait)
         wait_room_locked(net, p);
     frame *t = p->qtail, *spare = NULL;
-    if (f->is_msg && f->schema == NULL && f->next_ext == 0 && appendable(p, t) &&
-        t->buf.cap - t->buf.len >= f->buf.len) {
+    if (f->is_msg && f->next_ext == 0 && appendable(p, t) &&
+        t->buf.cap - t->buf.len >= f->buf.len && takes_schemas(t, f)) {
         /* Into the unwritten tail: one buffer, one iovec for many messages. */
         memcpy(t->buf.data + t->buf.len, f->buf.data, f->buf.len);
         t->buf.len += f->buf.len;
+        for (unsigned i = 0; i < f->nschemas; i++)
+            rvr_frame_add_schema(t, f->schemas[i]);
         spare = f;
     } else {
         if (t != NULL)
@@ -484,26 +436,6 @@ void rvr_peer_writable(rvr_net *net, peer *p, conn *c)
     }
     p->blocked = false;
     rvr_peer_drain_locked(net, p);
-}
-
-rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
-                               size_t limit)
-{
-    frame *f = rvr_frame_new(256);
-    if (f == NULL)
-        return RVR_ENOMEM;
-    rvr_status st = rvr_wire_put_typed(&f->buf, dst, p);
-    if (st == RVR_OK && f->buf.len - RVR_WIRE_HDR_LEN > limit)
-        st = RVR_ELIMIT;
-    if (st != RVR_OK) {
-        rvr_frame_free(f);
-        return st;
-    }
-    f->is_msg = true;
-    f->schema = p->schema;
-    enqueue(net, pe, f, true);
-    rvr_packet_free(p);
-    return RVR_OK;
 }
 
 /* Locks pe's queue (after waiting for room, with `wait`) and returns its
@@ -586,6 +518,50 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
     }
     tail_appended(net, pe, t, n, p);
     return true;
+}
+
+rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
+                               size_t limit)
+{
+    rvr_wire_msg m;
+    uint8_t *body;
+    rvr_status st = rvr_wire_typed_msg(dst, p, &m, &body);
+    if (st != RVR_OK)
+        return st;
+    size_t n = rvr_wire_msg_size(&m);
+    if (n - RVR_WIRE_HDR_LEN > limit) {
+        free(body);
+        return RVR_ELIMIT;
+    }
+    /* Without extra attributes its size is exact: written straight into
+     * the queue's unwritten tail, which then carries its schema too. */
+    frame *t = m.attrs == NULL ? tail_for(net, pe, n, true) : NULL;
+    if (t != NULL && !rvr_frame_takes(t, p->schema)) {
+        rvr_spin_unlock(&pe->q_lock);
+        t = NULL;
+    }
+    if (t != NULL) {
+        rvr_buf room = { t->buf.data + t->buf.len, 0, n };
+        if (rvr_wire_put_msg(&room, &m) == RVR_OK && room.len == n) {
+            rvr_frame_add_schema(t, p->schema);
+            tail_appended(net, pe, t, n, p);
+            free(body);
+            return RVR_OK;
+        }
+        rvr_spin_unlock(&pe->q_lock);   /* sized wrong: the frame below reports it */
+    }
+    frame *f = rvr_frame_new(n);
+    if (f == NULL || (st = rvr_wire_put_msg(&f->buf, &m)) != RVR_OK) {
+        free(body);
+        rvr_frame_free(f);
+        return f == NULL ? RVR_ENOMEM : st;
+    }
+    free(body);
+    f->is_msg = true;
+    rvr_frame_add_schema(f, p->schema);
+    enqueue(net, pe, f, true);
+    rvr_packet_free(p);
+    return RVR_OK;
 }
 
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,

@@ -59,6 +59,7 @@ typedef struct conn conn;
 typedef struct peer peer;
 
 #define RVR_FRAME_MAX_EXT 8
+#define RVR_FRAME_SCHEMAS 4
 #define RVR_FRAME_EXT_MIN ((size_t)32 << 10)   /* values this large are not copied */
 #define RVR_CONN_BATCH 64                       /* messages pushed into a mailbox at once */
 /* A VR reading its own stream (kept lease) parses at most this many
@@ -78,9 +79,31 @@ typedef struct frame {
     rvr_packet *hold;           /* zero-copy: the packet ext points into */
     size_t next_ext;            /* ext[0..next_ext) */
     rvr_wire_ext ext[RVR_FRAME_MAX_EXT];
-    bool is_msg;                /* a MSG: its sender is told if it is never sent */
-    const rvr_schema *schema;   /* a typed MSG: described (SCHEMA) before it on each connection */
+    bool is_msg;                /* MSGs: their senders are told if they are never sent */
+    /* The schemas of the typed MSGs in it: each described (SCHEMA) before
+     * it on each connection.  Frames of typed MSGs coalesce like others,
+     * up to RVR_FRAME_SCHEMAS schemas in one. */
+    uint8_t nschemas;
+    const rvr_schema *schemas[RVR_FRAME_SCHEMAS];
 } frame;
+
+/* True if frame f can also carry typed MSGs of schema s. */
+static inline bool rvr_frame_takes(const frame *f, const rvr_schema *s)
+{
+    for (unsigned i = 0; i < f->nschemas; i++)
+        if (f->schemas[i] == s)
+            return true;
+    return f->nschemas < RVR_FRAME_SCHEMAS;
+}
+
+/* Records that f carries a typed MSG of schema s (rvr_frame_takes(f, s)). */
+static inline void rvr_frame_add_schema(frame *f, const rvr_schema *s)
+{
+    for (unsigned i = 0; i < f->nschemas; i++)
+        if (f->schemas[i] == s)
+            return;
+    f->schemas[f->nschemas++] = s;
+}
 
 enum conn_state { C_CONNECTING, C_PREAMBLE, C_HELLO, C_READY, C_CLOSED };
 
@@ -332,6 +355,12 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
                                size_t limit);
 /* Appends f (taking it) and writes if nobody is.  Never blocks. */
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f);
+/* With q_lock held, before the first `max` frames of p's queue go to c
+ * (sendq_schema.c): puts SCHEMA frames before those holding typed MSGs of
+ * schemas c has not carried yet.  The MSGs whose schema cannot be
+ * described (RVR_SCHEMA_MAX_PER_CONN reached, no memory) move to frames
+ * on *refused. */
+void rvr_peer_describe_schemas(peer *p, conn *c, frame **refused, int max);
 /* Writes what is queued (the I/O thread, when the socket is writable). */
 void rvr_peer_writable(rvr_net *net, peer *p, conn *c);
 /* Called with q_lock held by a would-be writer: becomes the writer, drains,

@@ -167,6 +167,9 @@ rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m);
 bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t *count);
 /* rvr_wire_raw_find (wire_raw.h) reads them. */
 
+/* The schema fingerprint of the MSG payload p[0..n) (0: dynamic, or not a
+ * valid envelope). */
+uint64_t rvr_wire_msg_schema(const uint8_t *p, size_t n);
 /* Only src, dst and tag (tag points into p); no allocation. */
 rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr);
 

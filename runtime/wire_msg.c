@@ -378,6 +378,14 @@ rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *l
     return RVR_OK;
 }
 
+uint64_t rvr_wire_msg_schema(const uint8_t *p, size_t n)
+{
+    rvr_wire_msg h;
+    const uint8_t *attrs;
+    size_t attrs_len;
+    return parse_msg(p, n, &h, &attrs, &attrs_len, false) == RVR_OK ? h.schema : 0;
+}
+
 rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, rvr_uuid *dst)
 {
     /* parse_msg's fixed places, with the attributes required. */

@@ -202,6 +202,48 @@ static void test_no_schema(void)
     }
 }
 
+/* Typed messages of two schemas amid a stream of dynamic ones, sent back
+ * to back so that they share frames, each schema first used mid-stream:
+ * every message arrives, in order, the typed ones read by name from their
+ * SCHEMA (this program has no generated code), so each was described on
+ * the connection before its first use. */
+static void test_mixed_stream(void)
+{
+    CU_ASSERT_FATAL(started);
+    const int64_t n = 4000;
+    rvr_packet *c = rvr_packet_new("send_mix");
+    rvr_packet_set_uuid(c, "to", rvr_self(SELF));
+    rvr_packet_set_i64(c, "n", n);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &A2.vr, c), RVR_OK);
+    rvr_match *from = rvr_match_new();
+    rvr_match_src(from, &A2.vr);
+    int64_t bad = -1, got = 0;
+    for (int64_t i = 0; i < n && bad < 0; i++) {
+        /* Round i: mix.d {seq i}, then Point {x -10 i}, then Tally {n i}. */
+        static const char *const tag[] = { "mix.d", "tnet.Point", "tnet.Tally" };
+        static const char *const attr[] = { "seq", "x", "n" };
+        static const int64_t scale[] = { 1, -10, 1 };
+        int kinds = i >= n / 2 ? 3 : i >= n / 4 ? 2 : 1;
+        for (int k = 0; k < kinds && bad < 0; k++) {
+            rvr_packet *p = NULL;
+            if (rvr_recv(SELF, from, 20000, &p) != RVR_OK ||
+                strcmp(rvr_packet_tag(p), tag[k]) != 0 || get_i(p, attr[k]) != scale[k] * i)
+                bad = got;
+            got++;
+            rvr_packet_free(p);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, -1);
+    if (bad >= 0)
+        fprintf(stderr, "test_typed: message %lld of the mixed stream is missing or out of order\n",
+                (long long)bad);
+    rvr_packet *done = await_tag(SELF, "send_mix.done", &A2.vr, 20000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(done);
+    CU_ASSERT_EQUAL(get_i(done, "status"), RVR_OK);
+    rvr_packet_free(done);
+    rvr_match_free(from);
+}
+
 /* A dynamic packet from here, received typed by v2 (by attribute name). */
 static void test_dynamic_to_typed(void)
 {
@@ -237,6 +279,7 @@ static const CU_TestInfo tests[] = {
     { "v2 -> v1: by number, unknown fields as extras", test_v2_to_v1 },
     { "no schema: by attribute name from SCHEMA", test_no_schema },
     { "dynamic -> typed across VMs", test_dynamic_to_typed },
+    { "typed (two schemas) and dynamic messages in one stream, in order", test_mixed_stream },
     { "the VMs stop", test_stop },
     CU_TEST_INFO_NULL,
 };

@@ -11,6 +11,11 @@
  *                     it with tnet_Point_recv and replies "point": every field
  *                     and extra attribute as rvr_typed_to_map shows them, plus
  *                     _typed (bool), _version (int) and _status (int)
+ *   send_mix to n     sends n rounds to `to`, back to back (they share
+ *                     frames): a dynamic "mix.d" {seq i}, from round n/4 a
+ *                     tnet.Point (from k = i), from n/2 a tnet.Tally {n i,
+ *                     who "node"}: each schema first used amid a stream;
+ *                     replies "send_mix.done" {status}
  *   stop              returns */
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +118,39 @@ static void do_send(rvr_vr *self, const rvr_packet *cmd)
     reply(self, rvr_packet_src(cmd), r);
 }
 
+static void do_mix(rvr_vr *self, const rvr_packet *cmd)
+{
+    rvr_uuid to;
+    int64_t n = 0;
+    rvr_packet_get_uuid(cmd, "to", &to);
+    rvr_packet_get_i64(cmd, "n", &n);
+    rvr_status st = RVR_OK;
+    for (int64_t i = 0; i < n && st == RVR_OK; i++) {
+        rvr_packet *d = rvr_packet_new("mix.d");
+        rvr_packet_set_i64(d, "seq", i);
+        if ((st = rvr_send(self, &to, d)) == RVR_OK)
+            d = NULL;
+        rvr_packet_free(d);
+        if (st == RVR_OK && i >= n / 4) {
+            tnet_Point pt;
+            fill_point(&pt, i);
+            st = tnet_Point_send(self, &to, &pt);
+            tnet_Point_clear(&pt);
+        }
+        if (st == RVR_OK && i >= n / 2) {
+            tnet_Tally tally;
+            tnet_Tally_init(&tally);
+            tally.n = (uint64_t)i;
+            tally.who = dup_str("node");
+            st = tnet_Tally_send(self, &to, &tally);
+            tnet_Tally_clear(&tally);
+        }
+    }
+    rvr_packet *r = rvr_packet_new("send_mix.done");
+    rvr_packet_set_i64(r, "status", st);
+    reply(self, rvr_packet_src(cmd), r);
+}
+
 static void do_recv(rvr_vr *self, const rvr_packet *cmd)
 {
     int64_t ms = 10000;
@@ -185,6 +223,8 @@ static int node_main(rvr_vr *self, const void *argp)
         bool stop = strcmp(tag, "stop") == 0;
         if (strcmp(tag, "send_point") == 0)
             do_send(self, p);
+        else if (strcmp(tag, "send_mix") == 0)
+            do_mix(self, p);
         else if (strcmp(tag, "recv_point") == 0)
             do_recv(self, p);
         rvr_packet_free(p);

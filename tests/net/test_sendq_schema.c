@@ -1,0 +1,166 @@
+/* test_sendq_schema — a send queue's frames of typed MSGs meet a
+ * connection (runtime/sendq_schema.c): each schema new to the connection
+ * is described once, in a SCHEMA frame before the first frame that uses it;
+ * a schema that cannot be described (the connection's limit) refuses only
+ * its own MSGs, and the others of the same frame stay queued, in order.
+ * In-process, on a queue and a connection built here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutest.h"
+#include "packet_impl.h"
+#include "schema_wire.h"
+#include "tnet_v1.rvr.h"
+#include "transport_impl.h"
+#include "wire.h"
+
+static const rvr_uuid dst = { { 9, 8, 7, 6, 5, 4, 3, 2, 1 } };
+
+/* Appends a MSG to f: dynamic {seq}, or a typed Tally {n = seq} or Point. */
+static void put(frame *f, int kind, int64_t seq)
+{
+    rvr_buf b = { 0 };
+    rvr_packet *p;
+    if (kind == 0) {
+        p = rvr_packet_new("d");
+        rvr_packet_set_i64(p, "seq", seq);
+        CU_ASSERT_EQUAL_FATAL(rvr_wire_put_packet(&b, &dst, p), RVR_OK);
+    } else {
+        const rvr_schema *s = kind == 1 ? &tnet_Tally_schema : &tnet_Point_schema;
+        p = rvr_packet_new(s->tag);
+        p->body = calloc(1, s->size);
+        s->init(p->body);
+        if (kind == 1)
+            ((tnet_Tally *)p->body)->n = (uint64_t)seq;
+        else
+            ((tnet_Point *)p->body)->x = (int32_t)seq;
+        p->schema = s;
+        CU_ASSERT_EQUAL_FATAL(rvr_wire_put_typed(&b, &dst, p), RVR_OK);
+        rvr_frame_add_schema(f, s);
+    }
+    CU_ASSERT_FATAL(f->buf.cap - f->buf.len >= b.len);
+    memcpy(f->buf.data + f->buf.len, b.data, b.len);
+    f->buf.len += b.len;
+    rvr_buf_free(&b);
+    rvr_packet_free(p);
+}
+
+/* The frames in f: their types, and the schema fingerprint of each MSG. */
+static size_t frames_of(const frame *f, uint8_t *types, uint64_t *fps, size_t max)
+{
+    size_t k = 0, at = 0;
+    while (f->buf.len - at >= RVR_WIRE_HDR_LEN && k < max) {
+        uint32_t len;
+        uint8_t type;
+        rvr_wire_header(f->buf.data + at, &len, &type);
+        types[k] = type;
+        fps[k] = type == RVR_FRAME_MSG
+                     ? rvr_wire_msg_schema(f->buf.data + at + RVR_WIRE_HDR_LEN, len) : 0;
+        k++;
+        at += RVR_WIRE_HDR_LEN + (size_t)len;
+    }
+    CU_ASSERT_EQUAL(at, f->buf.len);
+    return k;
+}
+
+static void test_described_once(void)
+{
+    peer pe;
+    conn c;
+    memset(&pe, 0, sizeof pe);
+    memset(&c, 0, sizeof c);
+    frame *f = rvr_frame_new(8192), *g = rvr_frame_new(8192), *refused = NULL;
+    f->is_msg = g->is_msg = true;
+    put(f, 0, 1);
+    put(f, 1, 2);
+    put(f, 2, 3);
+    put(g, 1, 4);   /* Tally again: described already */
+    f->next = g;
+    pe.qhead = f;
+    pe.qtail = g;
+    pe.qbytes = f->buf.len + g->buf.len;
+    rvr_peer_describe_schemas(&pe, &c, &refused, 256);
+    CU_ASSERT_PTR_NULL(refused);
+    CU_ASSERT_EQUAL(c.ndescribed, 2);
+    /* One frame of two SCHEMAs, then f, then g. */
+    frame *sf = pe.qhead;
+    CU_ASSERT_FATAL(sf != f && sf->next == f && f->next == g && pe.qtail == g);
+    uint8_t types[8];
+    uint64_t fps[8];
+    CU_ASSERT_EQUAL(frames_of(sf, types, fps, 8), 2);
+    CU_ASSERT(types[0] == RVR_FRAME_SCHEMA && types[1] == RVR_FRAME_SCHEMA);
+    CU_ASSERT_EQUAL(pe.qbytes, sf->buf.len + f->buf.len + g->buf.len);
+    /* Again on the same connection: nothing more to describe. */
+    rvr_peer_describe_schemas(&pe, &c, &refused, 256);
+    CU_ASSERT(pe.qhead == sf && c.ndescribed == 2);
+    for (frame *x = pe.qhead, *nx; x != NULL; x = nx) {
+        nx = x->next;
+        rvr_frame_free(x);
+    }
+    free(c.described);
+}
+
+static void test_refused_apart(void)
+{
+    peer pe;
+    conn c;
+    memset(&pe, 0, sizeof pe);
+    memset(&c, 0, sizeof c);
+    /* Room for one more schema on this connection. */
+    c.capdescribed = RVR_SCHEMA_MAX_PER_CONN;
+    c.described = calloc(c.capdescribed, sizeof *c.described);
+    for (size_t i = 0; i + 1 < RVR_SCHEMA_MAX_PER_CONN; i++)
+        c.described[c.ndescribed++] = 1000 + i;
+    frame *f = rvr_frame_new(8192), *refused = NULL;
+    f->is_msg = true;
+    put(f, 0, 1);
+    put(f, 2, 2);   /* Point: described (the last room) */
+    put(f, 1, 3);   /* Tally: no room left, refused */
+    put(f, 0, 4);
+    put(f, 1, 5);
+    put(f, 2, 6);
+    pe.qhead = pe.qtail = f;
+    pe.qbytes = f->buf.len;
+    rvr_peer_describe_schemas(&pe, &c, &refused, 256);
+    CU_ASSERT_FATAL(refused != NULL && refused->next == NULL);
+    uint8_t types[8];
+    uint64_t fps[8];
+    /* Refused: the two Tallies, in order. */
+    CU_ASSERT_EQUAL(frames_of(refused, types, fps, 8), 2);
+    CU_ASSERT(fps[0] == tnet_Tally_schema.fingerprint && fps[1] == tnet_Tally_schema.fingerprint);
+    /* Queued: the Point's SCHEMA, then f with the rest, in order. */
+    CU_ASSERT_FATAL(pe.qhead != f && pe.qhead->next == f && pe.qtail == f);
+    CU_ASSERT_EQUAL(frames_of(f, types, fps, 8), 4);
+    CU_ASSERT(fps[0] == 0 && fps[1] == tnet_Point_schema.fingerprint && fps[2] == 0 &&
+              fps[3] == tnet_Point_schema.fingerprint);
+    CU_ASSERT(f->nschemas == 1 && f->schemas[0] == &tnet_Point_schema);
+    CU_ASSERT_EQUAL(pe.qbytes, pe.qhead->buf.len + f->buf.len);
+
+    /* A frame of refused MSGs only leaves the queue whole. */
+    frame *g = rvr_frame_new(8192), *refused2 = NULL;
+    g->is_msg = true;
+    put(g, 1, 7);
+    f->next = g;
+    pe.qtail = g;
+    pe.qbytes += g->buf.len;
+    rvr_peer_describe_schemas(&pe, &c, &refused2, 256);
+    CU_ASSERT(refused2 == g && pe.qtail == f && f->next == NULL);
+    CU_ASSERT_EQUAL(pe.qbytes, pe.qhead->buf.len + f->buf.len);
+    rvr_frame_free(refused);
+    rvr_frame_free(refused2);
+    rvr_frame_free(pe.qhead);
+    rvr_frame_free(f);
+    free(c.described);
+}
+
+static const CU_TestInfo tests[] = {
+    { "each schema is described once, before its first frame", test_described_once },
+    { "a schema past the connection's limit refuses only its MSGs", test_refused_apart },
+    CU_TEST_INFO_NULL,
+};
+
+int main(void)
+{
+    cutest_suite("sendq_schema", tests);
+    return cutest_run();
+}
