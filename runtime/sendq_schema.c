@@ -101,8 +101,10 @@ static frame *split(frame *f, const uint64_t *bad, unsigned nbad)
 
 void rvr_peer_describe_schemas(peer *p, conn *c, frame **refused, int max)
 {
+    /* k: frames that stay queued.  A frame refused whole does not count,
+     * so that every frame the writer's next writev can take was looked at. */
     frame *prev = NULL, *f = p->qhead;
-    for (int k = 0; f != NULL && k < max; k++) {
+    for (int k = 0; f != NULL && k < max;) {
         frame *next = f->next, *sf = NULL;
         uint64_t bad[RVR_FRAME_SCHEMAS];
         unsigned nbad = 0;
@@ -142,6 +144,7 @@ void rvr_peer_describe_schemas(peer *p, conn *c, frame **refused, int max)
             prev = before;
         } else {
             prev = f;
+            k++;
         }
         if (out != NULL) {
             p->qbytes -= out->buf.len;

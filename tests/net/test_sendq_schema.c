@@ -153,9 +153,51 @@ static void test_refused_apart(void)
     free(c.described);
 }
 
+/* Frames refused whole leave the queue without counting: the first `max`
+ * frames that stay, which the writer's next writev may take, were all
+ * looked at. */
+static void test_refused_not_counted(void)
+{
+    peer pe;
+    conn c;
+    memset(&pe, 0, sizeof pe);
+    memset(&c, 0, sizeof c);
+    c.capdescribed = RVR_SCHEMA_MAX_PER_CONN;   /* full: nothing more is described */
+    c.described = calloc(c.capdescribed, sizeof *c.described);
+    for (size_t i = 0; i < RVR_SCHEMA_MAX_PER_CONN; i++)
+        c.described[c.ndescribed++] = 1000 + i;
+    frame *f[4], *refused = NULL;
+    for (int i = 0; i < 4; i++) {
+        f[i] = rvr_frame_new(8192);
+        f[i]->is_msg = true;
+        put(f[i], i == 0 ? 1 : i == 3 ? 2 : 0, i);   /* Tally, dynamic, dynamic, Point */
+        f[i]->next = NULL;
+        if (i > 0)
+            f[i - 1]->next = f[i];
+        pe.qbytes += f[i]->buf.len;
+    }
+    pe.qhead = f[0];
+    pe.qtail = f[3];
+    rvr_peer_describe_schemas(&pe, &c, &refused, 3);
+    /* Both typed frames refused; the two dynamic ones stay. */
+    CU_ASSERT(pe.qhead == f[1] && f[1]->next == f[2] && f[2]->next == NULL && pe.qtail == f[2]);
+    CU_ASSERT(refused != NULL && refused->next != NULL && refused->next->next == NULL);
+    CU_ASSERT(refused != NULL && (refused == f[3] || refused->next == f[3]));
+    CU_ASSERT_EQUAL(pe.qbytes, f[1]->buf.len + f[2]->buf.len);
+    while (refused != NULL) {
+        frame *nx = refused->next;
+        rvr_frame_free(refused);
+        refused = nx;
+    }
+    rvr_frame_free(f[1]);
+    rvr_frame_free(f[2]);
+    free(c.described);
+}
+
 static const CU_TestInfo tests[] = {
     { "each schema is described once, before its first frame", test_described_once },
     { "a schema past the connection's limit refuses only its MSGs", test_refused_apart },
+    { "frames refused whole do not count against the frames looked at", test_refused_not_counted },
     CU_TEST_INFO_NULL,
 };
 
