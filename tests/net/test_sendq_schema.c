@@ -63,6 +63,25 @@ static size_t frames_of(const frame *f, uint8_t *types, uint64_t *fps, size_t ma
     return k;
 }
 
+/* A connection that described every schema its table holds but `room`
+ * more (dummy fingerprints). */
+static void conn_room(conn *c, size_t room)
+{
+    memset(c, 0, sizeof *c);
+    c->capdescribed = RVR_SCHEMA_MAX_PER_CONN;
+    c->described = calloc(c->capdescribed, sizeof *c->described);
+    for (size_t i = 0; i + room < RVR_SCHEMA_MAX_PER_CONN; i++)
+        c->described[c->ndescribed++] = 1000 + i;
+}
+
+static void free_frames(frame *f)
+{
+    for (frame *nx; f != NULL; f = nx) {
+        nx = f->next;
+        rvr_frame_free(f);
+    }
+}
+
 static void test_described_once(void)
 {
     peer pe;
@@ -93,10 +112,7 @@ static void test_described_once(void)
     /* Again on the same connection: nothing more to describe. */
     rvr_peer_describe_schemas(&pe, &c, &refused, 256);
     CU_ASSERT(pe.qhead == sf && c.ndescribed == 2);
-    for (frame *x = pe.qhead, *nx; x != NULL; x = nx) {
-        nx = x->next;
-        rvr_frame_free(x);
-    }
+    free_frames(pe.qhead);
     free(c.described);
 }
 
@@ -105,12 +121,7 @@ static void test_refused_apart(void)
     peer pe;
     conn c;
     memset(&pe, 0, sizeof pe);
-    memset(&c, 0, sizeof c);
-    /* Room for one more schema on this connection. */
-    c.capdescribed = RVR_SCHEMA_MAX_PER_CONN;
-    c.described = calloc(c.capdescribed, sizeof *c.described);
-    for (size_t i = 0; i + 1 < RVR_SCHEMA_MAX_PER_CONN; i++)
-        c.described[c.ndescribed++] = 1000 + i;
+    conn_room(&c, 1);   /* room for one more schema on this connection */
     frame *f = rvr_frame_new(8192), *refused = NULL;
     f->is_msg = true;
     put(f, 0, 1);
@@ -161,11 +172,7 @@ static void test_refused_not_counted(void)
     peer pe;
     conn c;
     memset(&pe, 0, sizeof pe);
-    memset(&c, 0, sizeof c);
-    c.capdescribed = RVR_SCHEMA_MAX_PER_CONN;   /* full: nothing more is described */
-    c.described = calloc(c.capdescribed, sizeof *c.described);
-    for (size_t i = 0; i < RVR_SCHEMA_MAX_PER_CONN; i++)
-        c.described[c.ndescribed++] = 1000 + i;
+    conn_room(&c, 0);   /* full: nothing more is described */
     frame *f[4], *refused = NULL;
     for (int i = 0; i < 4; i++) {
         f[i] = rvr_frame_new(8192);
@@ -184,13 +191,8 @@ static void test_refused_not_counted(void)
     CU_ASSERT(refused != NULL && refused->next != NULL && refused->next->next == NULL);
     CU_ASSERT(refused != NULL && (refused == f[3] || refused->next == f[3]));
     CU_ASSERT_EQUAL(pe.qbytes, f[1]->buf.len + f[2]->buf.len);
-    while (refused != NULL) {
-        frame *nx = refused->next;
-        rvr_frame_free(refused);
-        refused = nx;
-    }
-    rvr_frame_free(f[1]);
-    rvr_frame_free(f[2]);
+    free_frames(refused);
+    free_frames(pe.qhead);
     free(c.described);
 }
 
