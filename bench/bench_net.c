@@ -28,7 +28,7 @@
  * which side and which part (ours or the kernel's) a message costs.
  *
  *   bench_net [--rounds=N] [--messages=N] [--mib=N] [--reps=N]
- *             [--only=rtt|oneway|typed|bw]
+ *             [--only=rtt|oneway|dynamic|typed|bw]
  *             [--size=N]
  *
  * --size sets the message size of the round trip and one-way tests (64 by
@@ -294,7 +294,7 @@ static const rvr_arg_desc descs[] = {
     { "role", RVR_ARG_STRING, offsetof(bench_args, role), NULL, "internal: server" },
     { "boss", RVR_ARG_STRING, offsetof(bench_args, boss), NULL, "internal: the client VR" },
     { "only", RVR_ARG_STRING, offsetof(bench_args, only), NULL,
-      "rtt, oneway (dynamic and typed), typed or bw: only that" },
+      "rtt, oneway (dynamic and typed), dynamic, typed or bw: only that" },
     { "rounds", RVR_ARG_INT64, offsetof(bench_args, rounds), "20000", "round trips" },
     { "messages", RVR_ARG_INT64, offsetof(bench_args, messages), "200000", "one-way messages" },
     { "mib", RVR_ARG_INT64, offsetof(bench_args, mib), "500", "MiB for the bandwidth test" },
@@ -530,8 +530,8 @@ static int client(rvr_vr *self, const bench_args *a)
     snprintf(ow_name, sizeof ow_name, "%zu B one-way", small);
     bool all = a->only == NULL, ok = true, base = a->base;
     bool do_rtt = all || strcmp(a->only, "rtt") == 0;
-    bool do_ow = all || strcmp(a->only, "oneway") == 0;
-    bool do_typed = do_ow || strcmp(a->only, "typed") == 0;
+    bool do_ow = all || strcmp(a->only, "oneway") == 0 || strcmp(a->only, "dynamic") == 0;
+    bool do_typed = all || strcmp(a->only, "oneway") == 0 || strcmp(a->only, "typed") == 0;
     bool do_bw = all || strcmp(a->only, "bw") == 0;
     char load0[128], load1[128];
     loadavg(load0, sizeof load0);

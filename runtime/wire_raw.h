@@ -166,7 +166,9 @@ static inline __attribute__((always_inline)) bool rvr_packet_raw_put_blob(rvr_pa
         (str && dlen > 0 && memchr(data, '\0', dlen) != NULL))
         return false;   /* too long for raw, or an error the map reports */
     size_t w = raw_len_size(dlen);
-    uint8_t *q = rvr_raw_entry_named(p, name, 1 + w + dlen);
+    /* Short values apart: there the compiler knows every length is one byte. */
+    uint8_t *q = dlen < 0x70 ? rvr_raw_entry_named(p, name, 2 + dlen)
+                             : rvr_raw_entry_named(p, name, 1 + w + dlen);
     if (q == NULL)
         return false;
     q[0] = str ? T_STR : T_BYTES;
