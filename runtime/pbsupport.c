@@ -18,6 +18,7 @@
 #include <river/codec.h>
 #include <river/pbsupport.h>
 
+#include "pbfast.h"
 #include "value_impl.h"
 
 /* ---- encoding -------------------------------------------------------------- */
@@ -305,7 +306,7 @@ char *rvr_pb_strdup(const char *s)
     return p ? (char *)memcpy(p, s, n) : NULL;
 }
 
-static bool utf8_ok(const unsigned char *s, size_t n)
+bool rvr_utf8_ok(const unsigned char *s, size_t n)
 {
     size_t i = 0, k, len;
     uint32_t cp;
@@ -358,7 +359,7 @@ bool rvr_pb_dec_string(pb_istream_t *is, char **out)
         return false;
     }
     s[n] = 0;
-    if (memchr(s, 0, n) || !utf8_ok((const unsigned char *)s, n)) {
+    if (memchr(s, 0, n) || !rvr_utf8_ok((const unsigned char *)s, n)) {
         free(s);
         return rvr_pb_fail(RVR_EPROTO);
     }
@@ -466,6 +467,14 @@ bool rvr_pb_dec_elem(pb_istream_t *is, rvr_ftype k, void *arrp, size_t *count, s
 }
 
 rvr_status rvr_pb_decode(const rvr_schema *s, const uint8_t *buf, size_t len, void *msg)
+{
+    rvr_status st;
+    if (s != NULL && msg != NULL && rvr_pb_decode_fast(s, buf, len, msg, &st))
+        return st;   /* the common shape, without nanopb (pbfast.c) */
+    return rvr_pb_decode_general(s, buf, len, msg);
+}
+
+rvr_status rvr_pb_decode_general(const rvr_schema *s, const uint8_t *buf, size_t len, void *msg)
 {
     pb_istream_t is = pb_istream_from_buffer(buf, len);
     rvr_status outer_err = dec_err, st = RVR_OK;
