@@ -21,6 +21,9 @@
  *   Decoding (rvr_pb_decode) runs nanopb 0.4 (tag parsing, skipping unknown
  *   fields, framing submessages) with the generated per-message callback,
  *   which hands each River-layout field to one of the rvr_pb_dec_* helpers.
+ *   A message of single scalars, strings, bytes and uuids, each field once
+ *   with its own wire type (what River's encoder writes), is decoded
+ *   without nanopb, to the same result; every other input goes to nanopb.
  *
  * Thread-safety: all functions may be called from any number of threads at
  * once.  The error and nesting depth of a decode in progress are
