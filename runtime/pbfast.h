@@ -1,11 +1,13 @@
-/* pbfast.h — decoding typed messages of the common shape without nanopb
- * (pbfast.c), beside pbsupport.c's general decoder. */
+/* pbfast.h — typed marshalling for the runtime's own hot paths: decoding
+ * messages of the common shape without nanopb (pbfast.c), and pbsupport.c's
+ * encoder into a buffer the caller keeps. */
 #ifndef RIVER_PBFAST_H
 #define RIVER_PBFAST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <river/codec.h>
 #include <river/schema.h>
 
 /* Decodes buf[0..len) into *msg as rvr_pb_decode does, when every field of
@@ -21,6 +23,10 @@ bool rvr_pb_decode_fast(const rvr_schema *s, const uint8_t *buf, size_t len, voi
 /* The general decoder alone (nanopb; pbsupport.c): rvr_pb_decode without
  * the fast path, for tests that compare the two. */
 rvr_status rvr_pb_decode_general(const rvr_schema *s, const uint8_t *buf, size_t len, void *msg);
+
+/* The encoding rvr_pb_encode makes, into b (emptied first, grown as
+ * needed; the caller keeps and frees it): a send reuses one buffer. */
+rvr_status rvr_pb_encode_buf(const rvr_schema *s, const void *msg, rvr_buf *b);
 
 /* True if s[0..n) is UTF-8 (pbsupport.c): what a decoded string must be. */
 bool rvr_utf8_ok(const unsigned char *s, size_t n);

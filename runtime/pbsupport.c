@@ -287,6 +287,12 @@ rvr_status rvr_pb_encode(const rvr_schema *s, const void *msg, uint8_t **buf, si
     return RVR_OK;
 }
 
+rvr_status rvr_pb_encode_buf(const rvr_schema *s, const void *msg, rvr_buf *b)
+{
+    b->len = 0;
+    return put_fields(b, s, msg);
+}
+
 /* ---- decoding -------------------------------------------------------------- */
 
 static _Thread_local rvr_status dec_err;  /* why the current decode fails */

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "packet_impl.h"
+#include "pbfast.h"
+#include "platform.h"
+#include "thread_exit.h"
 #include "value_impl.h"
 
 enum { S_FP = 1, S_MSGS, S_ENUMS };                                  /* Schema */
@@ -181,21 +184,33 @@ rvr_status rvr_wire_put_schema(rvr_buf *out, const rvr_schema *s)
     return st;
 }
 
-rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m,
-                              uint8_t **body)
+/* Each thread's last typed body (rvr_wire_typed_msg): one buffer reused,
+ * not one allocation per send. */
+static RVR_TLS rvr_buf body_buf;
+static RVR_TLS bool body_registered;
+static void body_release(void) { rvr_buf_free(&body_buf); }
+
+#define BODY_KEEP ((size_t)64 << 10)   /* a larger buffer is let go after use */
+
+rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m)
 {
     const rvr_schema *s = p->schema;
     if (s == NULL || p->body == NULL || s->fingerprint == 0)
         return RVR_EINVAL;
-    size_t len = 0;
-    *body = NULL;
-    rvr_status st = s->encode(p->body, body, &len);
+    if (body_buf.cap > BODY_KEEP) {
+        rvr_buf_free(&body_buf);
+        body_buf = (rvr_buf){ NULL, 0, 0 };
+    }
+    rvr_thread_on_exit(&body_registered, body_release);
+    /* The schema's declared fields, as its encode writes them (riverc's
+     * calls rvr_pb_encode), into this thread's buffer. */
+    rvr_status st = rvr_pb_encode_buf(s, p->body, &body_buf);
     if (st != RVR_OK)
         return st;
     const rvr_map *extra = s->open ? *(rvr_map *const *)((const char *)p->body + s->extra_offset) : NULL;
     *m = (rvr_wire_msg){
         .src = p->src, .dst = *dst, .tag = p->tag, .tag_len = p->tag_len,
-        .schema = s->fingerprint, .body = *body, .body_len = len,
+        .schema = s->fingerprint, .body = body_buf.data, .body_len = body_buf.len,
         .attrs = extra != NULL && extra->len > 0 ? extra : NULL,
     };
     return RVR_OK;
@@ -204,13 +219,8 @@ rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire
 rvr_status rvr_wire_put_typed(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p)
 {
     rvr_wire_msg m;
-    uint8_t *body;
-    rvr_status st = rvr_wire_typed_msg(dst, p, &m, &body);
-    if (st != RVR_OK)
-        return st;
-    st = rvr_wire_put_msg(out, &m);
-    free(body);
-    return st;
+    rvr_status st = rvr_wire_typed_msg(dst, p, &m);
+    return st != RVR_OK ? st : rvr_wire_put_msg(out, &m);
 }
 
 /* ---- parsing --------------------------------------------------------------- */

@@ -98,14 +98,14 @@ rvr_status rvr_sdesc_table_add(rvr_sdesc_table *t, rvr_sdesc *d);
 const rvr_sdesc *rvr_sdesc_table_find(const rvr_sdesc_table *t, uint64_t fingerprint);
 void rvr_sdesc_table_fini(rvr_sdesc_table *t);
 
-/* A typed packet (p->body != NULL) as a MSG frame: the body encoded with
- * p->schema->encode, the extra attributes of an open-ended message as the
+/* A typed packet (p->body != NULL) as a MSG frame: the body encoded as
+ * p->schema->encode does, the extra attributes of an open-ended message as the
  * envelope's attributes.  src from the packet. */
 rvr_status rvr_wire_put_typed(rvr_buf *out, const rvr_uuid *dst, const rvr_packet *p);
 /* The same MSG described in *m (rvr_wire_msg_size, rvr_wire_put_msg), its
- * body encoded into *body, which the caller frees once m is written. */
-rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m,
-                              uint8_t **body);
+ * body encoded into a buffer of the calling thread's: valid until the
+ * thread's next call. */
+rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m);
 
 /* ---- schema_dyn.c ---- */
 

@@ -524,15 +524,12 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
                                size_t limit)
 {
     rvr_wire_msg m;
-    uint8_t *body;
-    rvr_status st = rvr_wire_typed_msg(dst, p, &m, &body);
+    rvr_status st = rvr_wire_typed_msg(dst, p, &m);
     if (st != RVR_OK)
         return st;
     size_t n = rvr_wire_msg_size(&m);
-    if (n - RVR_WIRE_HDR_LEN > limit) {
-        free(body);
+    if (n - RVR_WIRE_HDR_LEN > limit)
         return RVR_ELIMIT;
-    }
     /* Without extra attributes its size is exact: written straight into
      * the queue's unwritten tail, which then carries its schema too. */
     frame *t = m.attrs == NULL ? tail_for(net, pe, n, true) : NULL;
@@ -545,18 +542,15 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
         if (rvr_wire_put_msg(&room, &m) == RVR_OK && room.len == n) {
             rvr_frame_add_schema(t, p->schema);
             tail_appended(net, pe, t, n, p);
-            free(body);
             return RVR_OK;
         }
         rvr_spin_unlock(&pe->q_lock);   /* sized wrong: the frame below reports it */
     }
     frame *f = rvr_frame_new(n);
     if (f == NULL || (st = rvr_wire_put_msg(&f->buf, &m)) != RVR_OK) {
-        free(body);
         rvr_frame_free(f);
         return f == NULL ? RVR_ENOMEM : st;
     }
-    free(body);
     f->is_msg = true;
     rvr_frame_add_schema(f, p->schema);
     enqueue(net, pe, f, true);
