@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform.h"
 #include "wire_read.h"
 
 #define FAST_FIELDS 64   /* fields seen are a bit mask */
@@ -47,7 +48,7 @@ static int fast_wire_type(const rvr_field *f)
 /* The index of field number num in s->fields, looked for from *at on
  * (encoders write fields in order, so that is usually the next one); -1
  * when s declares none. */
-static int field_index(const rvr_schema *s, uint32_t num, size_t *at)
+static inline int field_index(const rvr_schema *s, uint32_t num, size_t *at)
 {
     for (size_t k = 0; k < s->nfields; k++) {
         size_t i = *at + k < s->nfields ? *at + k : *at + k - s->nfields;
@@ -215,14 +216,27 @@ static rvr_status fast_fill(const rvr_schema *s, const uint8_t *buf, size_t len,
     return RVR_OK;
 }
 
+/* True if every field of s is of a kind decoded here. */
+static bool fast_schema(const rvr_schema *s)
+{
+    /* The last answer, per thread: a receiver decodes one type over and over. */
+    static RVR_TLS const rvr_schema *last;
+    static RVR_TLS bool last_fast;
+    if (s == last)
+        return last_fast;
+    bool fast = s->nfields <= FAST_FIELDS;
+    for (size_t i = 0; i < s->nfields && fast; i++)
+        fast = fast_wire_type(&s->fields[i]) >= 0;
+    last = s;
+    last_fast = fast;
+    return fast;
+}
+
 bool rvr_pb_decode_fast(const rvr_schema *s, const uint8_t *buf, size_t len, void *msg,
                         rvr_status *st)
 {
-    if (s->nfields > FAST_FIELDS || (buf == NULL && len > 0))
+    if ((buf == NULL && len > 0) || !fast_schema(s))
         return false;
-    for (size_t i = 0; i < s->nfields; i++)
-        if (fast_wire_type(&s->fields[i]) < 0)
-            return false;
     if (!fast_input(s, buf, len))
         return false;
     *st = len > 0 ? fast_fill(s, buf, len, msg) : RVR_OK;
