@@ -5,6 +5,9 @@
 
 #include <river/packet.h>
 #include <river/schema.h>
+#include <stdlib.h>
+
+#include "blockpool.h"
 #include "value_impl.h"
 
 struct rvr_packet {
@@ -81,6 +84,19 @@ void rvr_packet_free_body(rvr_packet *p);
 static inline rvr_status rvr_packet_dynamize(rvr_packet *p)
 {
     return p->body != NULL ? rvr_packet_dynamize_typed(p) : RVR_OK;
+}
+/* A typed packet's body (a copy of the struct, s->size bytes): a pooled
+ * block when it fits one (most), else malloc'ed; freed with the same size. */
+static inline void *rvr_body_alloc(size_t size)
+{
+    return size <= RVR_BLOCK_SIZE ? rvr_block_alloc() : malloc(size);
+}
+static inline void rvr_body_free(void *body, size_t size)
+{
+    if (size <= RVR_BLOCK_SIZE)
+        rvr_block_free(body);
+    else
+        free(body);
 }
 /* Frees the typed body, if any. */
 static inline void rvr_packet_drop_body(rvr_packet *p)

@@ -345,12 +345,12 @@ static rvr_status take_extra(const rvr_schema *s, void *msg, rvr_packet *pkt)
 static rvr_status decode_local(rvr_packet *pkt, const rvr_schema *s, bool same, const uint8_t *body,
                                size_t len, const rvr_sdesc *d, const rvr_wire_limits *lim)
 {
-    void *msg = malloc(s->size);
+    void *msg = rvr_body_alloc(s->size);
     if (msg == NULL)
         return RVR_ENOMEM;
     rvr_status st = s->decode(body != NULL ? body : (const uint8_t *)"", len, msg);
     if (st != RVR_OK) {
-        free(msg);
+        rvr_body_free(msg, s->size);
         return st;
     }
     if (!same && s->open) {
@@ -365,7 +365,7 @@ static rvr_status decode_local(rvr_packet *pkt, const rvr_schema *s, bool same, 
         st = take_extra(s, msg, pkt);
     if (st != RVR_OK) {
         s->clear(msg);
-        free(msg);
+        rvr_body_free(msg, s->size);
         return st;
     }
     pkt->schema = s;

@@ -92,7 +92,7 @@ rvr_status rvr_packet_materialize(const rvr_packet *cp)
 void rvr_packet_free_body(rvr_packet *p)
 {
     p->schema->clear(p->body);
-    free(p->body);
+    rvr_body_free(p->body, p->schema->size);
     p->body = NULL;
     p->materialized = false;
 }
@@ -123,7 +123,7 @@ rvr_status rvr_send_typed(rvr_vr *self, const rvr_uuid *dst, const rvr_schema *s
     rvr_packet *p = rvr_packet_new_n(s->tag, tag_len);   /* a map, not raw: it has a body */
     if (p == NULL)
         return RVR_ENOMEM;
-    if ((p->body = malloc(s->size)) == NULL) {
+    if ((p->body = rvr_body_alloc(s->size)) == NULL) {
         rvr_packet_free(p);
         return RVR_ENOMEM;
     }
@@ -133,7 +133,7 @@ rvr_status rvr_send_typed(rvr_vr *self, const rvr_uuid *dst, const rvr_schema *s
     st = rvr_send(self, dst, p);
     if (st != RVR_OK) {
         /* The caller keeps its message: hand the contents back untouched. */
-        free(p->body);
+        rvr_body_free(p->body, s->size);
         p->body = NULL;
         rvr_packet_free(p);
         return st;
@@ -207,7 +207,7 @@ static rvr_status take_typed(rvr_vr *self, typed_want *w, const char *tag, int t
     if (!w->converted) {
         if (same_schema(p->schema, want)) {
             memcpy(w->out, p->body, want->size);
-            free(p->body);
+            rvr_body_free(p->body, p->schema->size);
             p->body = NULL;
         } else {
             st = rvr_typed_convert(p->schema, p->body, want, w->out);
