@@ -219,7 +219,8 @@ static rvr_status fast_fill(const rvr_schema *s, const uint8_t *buf, size_t len,
 /* True if every field of s is of a kind decoded here. */
 static bool fast_schema(const rvr_schema *s)
 {
-    /* The last answer, per thread: a receiver decodes one type over and over. */
+    /* The last answer, per thread: a receiver decodes one type over and
+     * over.  Keyed by address: schemas are constants, never freed. */
     static RVR_TLS const rvr_schema *last;
     static RVR_TLS bool last_fast;
     if (s == last)

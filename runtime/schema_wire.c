@@ -192,15 +192,17 @@ static void body_release(void) { rvr_buf_free(&body_buf); }
 
 #define BODY_KEEP ((size_t)64 << 10)   /* a larger buffer is let go after use */
 
+void rvr_wire_typed_done(void)
+{
+    if (body_buf.cap > BODY_KEEP)
+        rvr_buf_free(&body_buf);
+}
+
 rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m)
 {
     const rvr_schema *s = p->schema;
     if (s == NULL || p->body == NULL || s->fingerprint == 0)
         return RVR_EINVAL;
-    if (body_buf.cap > BODY_KEEP) {
-        rvr_buf_free(&body_buf);
-        body_buf = (rvr_buf){ NULL, 0, 0 };
-    }
     rvr_thread_on_exit(&body_registered, body_release);
     /* The schema's declared fields, as its encode writes them (riverc's
      * calls rvr_pb_encode), into this thread's buffer. */
@@ -220,7 +222,10 @@ rvr_status rvr_wire_put_typed(rvr_buf *out, const rvr_uuid *dst, const rvr_packe
 {
     rvr_wire_msg m;
     rvr_status st = rvr_wire_typed_msg(dst, p, &m);
-    return st != RVR_OK ? st : rvr_wire_put_msg(out, &m);
+    if (st == RVR_OK)
+        st = rvr_wire_put_msg(out, &m);
+    rvr_wire_typed_done();
+    return st;
 }
 
 /* ---- parsing --------------------------------------------------------------- */

@@ -106,6 +106,8 @@ rvr_status rvr_wire_put_typed(rvr_buf *out, const rvr_uuid *dst, const rvr_packe
  * body encoded into a buffer of the calling thread's: valid until the
  * thread's next call. */
 rvr_status rvr_wire_typed_msg(const rvr_uuid *dst, const rvr_packet *p, rvr_wire_msg *m);
+/* After m is written: lets a large body buffer go. */
+void rvr_wire_typed_done(void);
 
 /* ---- schema_dyn.c ---- */
 

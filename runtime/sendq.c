@@ -520,26 +520,23 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
     return true;
 }
 
-rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
-                               size_t limit)
+/* rvr_peer_send_typed once the body is encoded in m. */
+static rvr_status send_typed_msg(rvr_net *net, peer *pe, const rvr_wire_msg *m, rvr_packet *p,
+                                 size_t limit)
 {
-    rvr_wire_msg m;
-    rvr_status st = rvr_wire_typed_msg(dst, p, &m);
-    if (st != RVR_OK)
-        return st;
-    size_t n = rvr_wire_msg_size(&m);
+    size_t n = rvr_wire_msg_size(m);
     if (n - RVR_WIRE_HDR_LEN > limit)
         return RVR_ELIMIT;
     /* Without extra attributes its size is exact: written straight into
      * the queue's unwritten tail, which then carries its schema too. */
-    frame *t = m.attrs == NULL ? tail_for(net, pe, n, true) : NULL;
+    frame *t = m->attrs == NULL ? tail_for(net, pe, n, true) : NULL;
     if (t != NULL && !rvr_frame_takes(t, p->schema)) {
         rvr_spin_unlock(&pe->q_lock);
         t = NULL;
     }
     if (t != NULL) {
         rvr_buf room = { t->buf.data + t->buf.len, 0, n };
-        if (rvr_wire_put_msg(&room, &m) == RVR_OK && room.len == n) {
+        if (rvr_wire_put_msg(&room, m) == RVR_OK && room.len == n) {
             rvr_frame_add_schema(t, p->schema);
             tail_appended(net, pe, t, n, p);
             return RVR_OK;
@@ -547,7 +544,8 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
         rvr_spin_unlock(&pe->q_lock);   /* sized wrong: the frame below reports it */
     }
     frame *f = rvr_frame_new(n);
-    if (f == NULL || (st = rvr_wire_put_msg(&f->buf, &m)) != RVR_OK) {
+    rvr_status st;
+    if (f == NULL || (st = rvr_wire_put_msg(&f->buf, m)) != RVR_OK) {
         rvr_frame_free(f);
         return f == NULL ? RVR_ENOMEM : st;
     }
@@ -556,6 +554,17 @@ rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_
     enqueue(net, pe, f, true);
     rvr_packet_free(p);
     return RVR_OK;
+}
+
+rvr_status rvr_peer_send_typed(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,
+                               size_t limit)
+{
+    rvr_wire_msg m;
+    rvr_status st = rvr_wire_typed_msg(dst, p, &m);
+    if (st == RVR_OK)
+        st = send_typed_msg(net, pe, &m, p, limit);
+    rvr_wire_typed_done();
+    return st;
 }
 
 rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr_packet *p,

@@ -47,8 +47,32 @@ static uint8_t *enc(const rvr_schema *s, const void *m, size_t *n)
     return rvr_pb_encode(s, m, &b, n) == RVR_OK ? b : NULL;
 }
 
+/* Every field of x and y the same: scalars bit for bit, strings (NULL is
+ * not ""), bytes and uuids by content. */
+static bool fields_equal(const rvr_schema *s, const void *x, const void *y)
+{
+    for (size_t i = 0; i < s->nfields; i++) {
+        const rvr_field *f = &s->fields[i];
+        const char *a = (const char *)x + f->offset, *b = (const char *)y + f->offset;
+        if (f->type == RVR_F_STRING) {
+            const char *sa = *(char *const *)a, *sb = *(char *const *)b;
+            if ((sa == NULL) != (sb == NULL) || (sa != NULL && strcmp(sa, sb) != 0))
+                return false;
+        } else if (f->type == RVR_F_BYTES) {
+            const rvr_bytes *ya = (const rvr_bytes *)a, *yb = (const rvr_bytes *)b;
+            if (ya->len != yb->len || (ya->len > 0 && memcmp(ya->data, yb->data, ya->len) != 0))
+                return false;
+        } else if (!(f->flags & RVR_FIELD_ARRAY) && f->type != RVR_F_MESSAGE &&
+                   f->type != RVR_F_ANY && memcmp(a, b, f->elem_size) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Decodes b[0..n) both ways into messages prepared by `prep` and checks the
- * outcome is the same; counts what the fast path took. */
+ * outcome is the same (the status, and every field, also after an error);
+ * counts what the fast path took. */
 static void same(const rvr_schema *s, const uint8_t *b, size_t n, void (*prep)(void *),
                  unsigned *fast)
 {
@@ -61,6 +85,7 @@ static void same(const rvr_schema *s, const uint8_t *b, size_t n, void (*prep)(v
     else
         sf = rvr_pb_decode_general(s, b, n, x);
     CU_ASSERT_EQUAL(sf, sg);
+    CU_ASSERT(fields_equal(s, x, y));
     if (sf == RVR_OK && sg == RVR_OK) {
         size_t nx = 0, ny = 0;
         uint8_t *ex = enc(s, x, &nx), *ey = enc(s, y, &ny);
