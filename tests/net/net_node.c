@@ -10,7 +10,7 @@
  *                   says "burst.done" {sent, status} to the asker; with
  *                   `from`, then does what "expect" does (with no other
  *                   command taken in between)
- *   expect from n [delay_us] [announce]
+ *   expect from n [delay_us] [announce] [size]
  *                   (with announce, first says "expect.start" to the asker)
  *                   receives n "seq" packets from each VR in the list `from`
  *                   (sleeping delay_us after each), checks FIFO per sender,
@@ -107,6 +107,8 @@ static void do_expect(rvr_vr *self, const rvr_packet *cmd)
     rvr_packet_get_list(cmd, "from", &from);
     rvr_packet_get_u64(cmd, "n", &n);
     rvr_packet_get_u64(cmd, "delay_us", &delay_us);
+    uint64_t size = 0;   /* with size: each packet's pad must be that long */
+    rvr_packet_get_u64(cmd, "size", &size);
     bool announce = false;
     rvr_packet_get_bool(cmd, "announce", &announce);
     if (announce)
@@ -127,6 +129,13 @@ static void do_expect(rvr_vr *self, const rvr_packet *cmd)
         }
         uint64_t seq = UINT64_MAX;
         rvr_packet_get_u64(p, "seq", &seq);
+        const uint8_t *pad = NULL;
+        size_t padn = 0;
+        if (size > 0 && (rvr_packet_get_bytes(p, "pad", &pad, &padn) != RVR_OK || padn != size)) {
+            fprintf(stderr, "net_node: expect: seq %llu has %zu bytes of pad, not %llu\n",
+                    (unsigned long long)seq, padn, (unsigned long long)size);
+            ok = false;
+        }
         size_t j;
         for (j = 0; j < k; j++)
             if (rvr_uuid_eq(&rvr_list_get(from, j)->as.uuid, rvr_packet_src(p)))

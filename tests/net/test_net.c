@@ -105,6 +105,26 @@ static void test_fifo_100k(void)
     CU_ASSERT(node_done_ok(SELF, &nodes[1].vr, "expect.done", 2 * n, NULL));
 }
 
+/* Mid-size messages (300 bytes of data: two-byte lengths inside the
+ * attributes' wire form, read by comparison once a stream is seen) from
+ * two nodes to a third: all there, whole, FIFO per pair. */
+static void test_fifo_mid(void)
+{
+    CU_ASSERT_FATAL(started);
+    const uint64_t n = 20000;
+    rvr_packet *e = node_expect_cmd(n, &nodes[0].vr, &nodes[2].vr);
+    rvr_packet_set_u64(e, "size", 300);
+    CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[1].vr, e), RVR_OK);
+    for (int k = 0; k <= 2; k += 2) {
+        rvr_packet *b = node_cmd("burst", &nodes[1].vr, n);
+        rvr_packet_set_u64(b, "size", 300);
+        CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &nodes[k].vr, b), RVR_OK);
+    }
+    CU_ASSERT(node_done_ok(SELF, &nodes[0].vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &nodes[2].vr, "burst.done", n, NULL));
+    CU_ASSERT(node_done_ok(SELF, &nodes[1].vr, "expect.done", 2 * n, NULL));
+}
+
 /* n1 streams 3,000 messages here (coalesced into batches), then computes
  * for 4 s without calling River: the last batch must not wait for it.  The
  * I/O thread writes it within a few RIVER_FLUSH_US (100 us) of the last
@@ -376,6 +396,7 @@ static const CU_TestInfo tests[] = {
     { "three VMs start and connect", test_start },
     { "every value type there and back (5 MiB bytes)", test_echo_types },
     { "100,000 messages node to node, FIFO per pair", test_fifo_100k },
+    { "40,000 messages of 300 bytes node to node, whole and FIFO", test_fifo_mid },
     { "both directions at once", test_both_ways },
     { "a stream's last batch leaves while its sender computes", test_stream_then_compute },
     { "a VR that read a stream and computes does not keep the sockets", test_kept_lease_taken_back },
