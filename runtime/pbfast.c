@@ -104,10 +104,8 @@ static bool fast_input(const rvr_schema *s, const uint8_t *buf, size_t len)
             break;
         case RVR_F_FLOAT:
         case RVR_F_DOUBLE:
-            sn = f->type == RVR_F_FLOAT ? 4 : 8;
-            if ((size_t)(r.end - r.p) < sn)
+            if (!rd_skip(&r, wt))
                 return false;
-            r.p += sn;
             break;
         case RVR_F_STRING:
             if (!rd_span(&r, &sp, &sn) || memchr(sp, 0, sn) != NULL || !rvr_utf8_ok(sp, sn))
@@ -128,14 +126,6 @@ static bool fast_input(const rvr_schema *s, const uint8_t *buf, size_t len)
         }
     }
     return true;
-}
-
-static uint64_t le_bytes(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
 }
 
 /* Pass two, on input pass one took: writes the fields as the general
@@ -162,15 +152,14 @@ static rvr_status fast_fill(const rvr_schema *s, const uint8_t *buf, size_t len,
             *(bool *)dst = *r.p++ != 0;
             break;
         case RVR_F_FLOAT: {
-            uint32_t b = (uint32_t)le_bytes(r.p, 4);
+            uint32_t b = 0;
+            (void)rd_fixed32(&r, &b);
             memcpy(dst, &b, 4);
-            r.p += 4;
             break;
         }
         case RVR_F_DOUBLE:
-            v = le_bytes(r.p, 8);
+            (void)rd_fixed64(&r, &v);
             memcpy(dst, &v, 8);
-            r.p += 8;
             break;
         case RVR_F_STRING: {
             (void)rd_span(&r, &sp, &sn);

@@ -119,7 +119,7 @@ static inline __attribute__((always_inline)) uint8_t *rvr_raw_entry_named(rvr_pa
     if (cap > RVR_WIRE_RAW_BYTES)
         cap = RVR_WIRE_RAW_BYTES;
     /* The entry's head at most: T_ENTRY, en (2), T_KEY, kn, T_VALUE, vn. */
-    size_t vw = raw_len_size(vs);
+    size_t vw = rvr_enc_vlen(vs);
     if (cap < n + 7 + vw + vs)
         return NULL;   /* not even a one-byte name */
     size_t fit = cap - n - 6 - vw - vs, len = 0;   /* the longest name that fits */
@@ -139,13 +139,13 @@ static inline __attribute__((always_inline)) uint8_t *rvr_raw_entry_named(rvr_pa
     } else {
         memmove(key + 1, key, len);
         key++;
-        raw_len_put(q + 1, inner);
+        rvr_enc_varint(q + 1, inner);
     }
     key[-2] = T_KEY;
     key[-1] = (uint8_t)len;
     q = key + len;
     q[0] = T_VALUE;
-    raw_len_put(q + 1, vs);
+    rvr_enc_varint(q + 1, vs);
     q += 1 + vw;
     p->raw_len = (uint32_t)(q + vs - p->raw);
     p->raw_n++;
@@ -165,14 +165,14 @@ static inline __attribute__((always_inline)) bool rvr_packet_raw_put_blob(rvr_pa
     if (dlen >= RVR_WIRE_RAW_BYTES || (data == NULL && dlen > 0) ||
         (str && dlen > 0 && memchr(data, '\0', dlen) != NULL))
         return false;   /* too long for raw, or an error the map reports */
-    size_t w = raw_len_size(dlen);
+    size_t w = rvr_enc_vlen(dlen);
     /* Short values apart: there the compiler knows every length is one byte. */
     uint8_t *q = dlen < 0x70 ? rvr_raw_entry_named(p, name, 2 + dlen)
                              : rvr_raw_entry_named(p, name, 1 + w + dlen);
     if (q == NULL)
         return false;
     q[0] = str ? T_STR : T_BYTES;
-    raw_len_put(q + 1, dlen);
+    rvr_enc_varint(q + 1, dlen);
     if (dlen > 0)
         rvr_copy_small(q + 1 + w, data, dlen);
     return true;

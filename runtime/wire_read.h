@@ -91,7 +91,8 @@ static inline bool rd_span(rd *r, const uint8_t **p, size_t *n)
 
 /* ---- lengths inside raw entries (wire_raw.c) ----
  * Every length inside a set of raw entries is the canonical varint of a
- * value below RVR_RAW_LEN_MAX: one byte, or two whose second is 1..127. */
+ * value below RVR_RAW_LEN_MAX: one byte, or two whose second is 1..127
+ * (written with value_impl.h's rvr_enc_varint). */
 #define RVR_RAW_LEN_MAX 16384u
 
 /* The length at q (already checked), *w its width. */
@@ -124,19 +125,15 @@ static inline __attribute__((always_inline)) bool raw_len_chk(const uint8_t *q,
     return true;
 }
 
-/* Writes length v (< RVR_RAW_LEN_MAX) at q; returns its width. */
-static inline __attribute__((always_inline)) size_t raw_len_put(uint8_t *q, size_t v)
+static inline bool rd_fixed32(rd *r, uint32_t *v)
 {
-    if (v < 0x80) {
-        q[0] = (uint8_t)v;
-        return 1;
-    }
-    q[0] = (uint8_t)(v | 0x80);
-    q[1] = (uint8_t)(v >> 7);
-    return 2;
+    if (r->end - r->p < 4)
+        return false;
+    *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
+         (uint32_t)r->p[3] << 24;
+    r->p += 4;
+    return true;
 }
-
-static inline size_t raw_len_size(size_t v) { return v < 0x80 ? 1 : 2; }
 
 static inline bool rd_fixed64(rd *r, uint64_t *v)
 {
@@ -167,11 +164,10 @@ static inline bool rd_skip(rd *r, unsigned wt)
         return rd_fixed64(r, &v);
     case WT_STRING:
         return rd_span(r, &p, &n);
-    case WT_32BIT:
-        if (r->end - r->p < 4)
-            return false;
-        r->p += 4;
-        return true;
+    case WT_32BIT: {
+        uint32_t x;
+        return rd_fixed32(r, &x);
+    }
     default:
         return false;   /* groups are not protobuf 3 */
     }
