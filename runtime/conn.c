@@ -140,8 +140,7 @@ void rvr_conn_fail(rvr_net *net, conn *c, rvr_log_level lvl, const char *fmt, ..
     while (bounced != NULL) {
         frame *nx = bounced->next;
         if (bounced->is_msg)
-            rvr_bounce_frame(net, bounced->buf.data + RVR_WIRE_HDR_LEN,
-                             bounced->buf.len - RVR_WIRE_HDR_LEN, &p->id, "connection lost");
+            rvr_bounce_frame(net, bounced, &p->id, "connection lost");
         rvr_frame_free(bounced);
         bounced = nx;
     }

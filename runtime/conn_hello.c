@@ -62,8 +62,7 @@ void rvr_conn_attach(rvr_net *net, conn *c, peer *p)
     rvr_spin_unlock(&p->q_lock);
     if (partial != NULL) {
         if (partial->is_msg)
-            rvr_bounce_frame(net, partial->buf.data + RVR_WIRE_HDR_LEN,
-                             partial->buf.len - RVR_WIRE_HDR_LEN, &p->id, "connection replaced");
+            rvr_bounce_frame(net, partial, &p->id, "connection replaced");
         rvr_frame_free(partial);
     }
     if (old != NULL)

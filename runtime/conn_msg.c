@@ -30,15 +30,16 @@ void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
     rvr_wire_msg h;
     rvr_packet *pkt;
     /* A stream's frames by comparison with the last one; else the common
-     * shape decoded, and kept when it looks like a stream. */
-    pkt = rvr_wire_shape_get(&c->shape, payload, n, &h.dst);
-    if (pkt == NULL && (pkt = rvr_wire_get_small(payload, n, net->lim.max_attrs, &h.dst)) != NULL)
+     * shape decoded, and kept when it looks like a stream.  Either way
+     * c->rx holds the frame's src and dst after (wire.h). */
+    pkt = rvr_wire_shape_get(&c->shape, payload, n, &c->rx);
+    if (pkt == NULL && (pkt = rvr_wire_get_small(payload, n, net->lim.max_attrs, &c->rx)) != NULL)
         rvr_wire_shape_learn(&c->shape, payload, n);
     if (pkt != NULL) {
         pkt->wire_len = (uint32_t)n;
         /* A stream from one VR to one VR here: nothing to learn, its
          * mailbox at hand. */
-        if (c->dvr != NULL && rvr_uuid_same(&h.dst, &c->dvr_id) &&
+        if (c->dvr != NULL && rvr_uuid_same(&c->rx.dst, &c->dvr_id) &&
             rvr_uuid_same(&pkt->src, &c->last_src)) {
             c->batch[c->nbatch++] = pkt;
             if (c->nbatch == RVR_CONN_BATCH)
@@ -46,6 +47,7 @@ void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
             return;
         }
         h.src = pkt->src;
+        h.dst = c->rx.dst;
         h.tag = pkt->tag;
         h.tag_len = pkt->tag_len;
         h.schema = 0;
@@ -54,7 +56,7 @@ void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
         dispatch_msg(net, c, &h, pkt);
         return;
     }
-    rvr_status st = rvr_wire_get_msg(payload, n, &net->lim, &h, &pkt);
+    rvr_status st = rvr_wire_get_msg_in(payload, n, &net->lim, &c->rx, &h, &pkt);
     if (st != RVR_OK) {
         bad_msg(net, c, st);
         return;
@@ -70,7 +72,7 @@ void rvr_conn_on_big_msg(rvr_net *net, conn *c)
     rvr_wire_msg h;
     rvr_packet *pkt;
     rvr_status st = rvr_wire_get_msg_tail(c->rbuf + c->rpos + RVR_WIRE_HDR_LEN, c->big_off, tail,
-                                          c->big_len, &net->lim, &h, &pkt);
+                                          c->big_len, &net->lim, &c->rx, &h, &pkt);
     if (st != RVR_OK) {
         rvr_big_free(tail);
         bad_msg(net, c, st);

@@ -56,6 +56,8 @@ frame *rvr_frame_new(size_t cap)
     f->next_ext = 0;
     f->is_msg = false;
     f->nschemas = 0;
+    f->ids_at = 0;
+    f->bounce_from = 0;
     return f;
 }
 

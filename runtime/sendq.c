@@ -79,7 +79,9 @@ static void drop_partial_head(peer *p, frame **bounced)
     p->qbytes -= flen(f);
     if (f->is_msg && f->next_ext == 0) {
         /* A coalesced frame: the messages written whole went out; only the
-         * one cut short and those after it are undeliverable. */
+         * one cut short and those after it are undeliverable.  (They stay
+         * where they are: one may have left out the src and dst that one
+         * written before it named.) */
         size_t pos = 0;
         while (f->buf.len - pos >= RVR_WIRE_HDR_LEN) {
             uint32_t len;
@@ -90,11 +92,7 @@ static void drop_partial_head(peer *p, frame **bounced)
                 break;
             pos = end;
         }
-        if (pos > 0) {
-            memmove(f->buf.data, f->buf.data + pos, f->buf.len - pos);
-            f->buf.len -= pos;
-            f->off -= pos;
-        }
+        f->bounce_from = pos;
     }
     f->next = *bounced;
     *bounced = f;
@@ -186,15 +184,13 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
     while (bounced != NULL) {
         frame *nx = bounced->next;
         if (bounced->is_msg)
-            rvr_bounce_frame(net, bounced->buf.data + RVR_WIRE_HDR_LEN,
-                             bounced->buf.len - RVR_WIRE_HDR_LEN, &vm, "connection lost");
+            rvr_bounce_frame(net, bounced, &vm, "connection lost");
         rvr_frame_free(bounced);
         bounced = nx;
     }
     while (refused != NULL) {
         frame *nx = refused->next;
-        rvr_bounce_frame(net, refused->buf.data + RVR_WIRE_HDR_LEN,
-                         refused->buf.len - RVR_WIRE_HDR_LEN, &vm,
+        rvr_bounce_frame(net, refused, &vm,
                          "its schema cannot be described on this connection (limit or memory)");
         rvr_frame_free(refused);
         refused = nx;
@@ -403,6 +399,7 @@ static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
         /* Into the unwritten tail: one buffer, one iovec for many messages. */
         memcpy(t->buf.data + t->buf.len, f->buf.data, f->buf.len);
         t->buf.len += f->buf.len;
+        t->ids_at = 0;   /* f's MSGs name their src and dst: the next one too */
         for (unsigned i = 0; i < f->nschemas; i++)
             rvr_frame_add_schema(t, f->schemas[i]);
         spare = f;
@@ -502,9 +499,18 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
         return false;   /* waits for room, or needs a new frame */
     }
     uint8_t *q = t->buf.data + t->buf.len;
-    if (kept) {
+    size_t full = RVR_WIRE_HDR_LEN + RVR_WIRE_IDS_LEN;   /* a kept head's first bytes */
+    if (kept && route->head_len > full && rvr_frame_elides(t, &p->src, dst)) {
+        /* The kept head without src and dst (transport_impl.h). */
+        size_t rest = route->head_len - full;
+        n -= RVR_WIRE_IDS_LEN;
+        rvr_wire_put_header(q, n - RVR_WIRE_HDR_LEN, RVR_FRAME_MSG);
+        rvr_copy_small(q + RVR_WIRE_HDR_LEN, route->head + full, rest);
+        rvr_copy_small(q + RVR_WIRE_HDR_LEN + rest, p->raw, p->raw_len);
+    } else if (kept) {
         rvr_copy_small(q, route->head, route->head_len);
         rvr_copy_small(q + route->head_len, p->raw, p->raw_len);
+        t->ids_at = (size_t)(q - t->buf.data) + RVR_WIRE_HDR_LEN + 2;
     } else {
         rvr_wire_put_raw_frame(q, n, dst, p);
         size_t h = n - p->raw_len;
@@ -515,6 +521,7 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
             route->head_tag_len = (uint8_t)p->tag_len;
             route->head_raw_len = (uint16_t)p->raw_len;
         }
+        n = rvr_frame_elide(t, q, n);
     }
     tail_appended(net, pe, t, n, p);
     return true;
@@ -538,6 +545,7 @@ static rvr_status send_typed_msg(rvr_net *net, peer *pe, const rvr_wire_msg *m, 
         rvr_buf room = { t->buf.data + t->buf.len, 0, n };
         if (rvr_wire_put_msg(&room, m) == RVR_OK && room.len == n) {
             rvr_frame_add_schema(t, p->schema);
+            t->ids_at = 0;   /* typed: the next MSG names its src and dst */
             tail_appended(net, pe, t, n, p);
             return RVR_OK;
         }
@@ -579,8 +587,9 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         if (n - RVR_WIRE_HDR_LEN > limit)
             return RVR_ELIMIT;
         if ((t = tail_for(net, pe, n, wait)) != NULL) {
-            rvr_wire_put_raw_frame(t->buf.data + t->buf.len, n, dst, p);
-            tail_appended(net, pe, t, n, p);
+            uint8_t *q = t->buf.data + t->buf.len;
+            rvr_wire_put_raw_frame(q, n, dst, p);
+            tail_appended(net, pe, t, rvr_frame_elide(t, q, n), p);
             return RVR_OK;
         }
     }
@@ -593,8 +602,9 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         if (n - RVR_WIRE_HDR_LEN > limit)
             return RVR_ELIMIT;
         if ((t = tail_for(net, pe, n, wait)) != NULL) {
-            memcpy(t->buf.data + t->buf.len, fp, n);
-            tail_appended(net, pe, t, n, p);
+            uint8_t *q = t->buf.data + t->buf.len;
+            memcpy(q, fp, n);
+            tail_appended(net, pe, t, rvr_frame_elide(t, q, n), p);
             return RVR_OK;
         }
         frame *f = rvr_frame_new(n);
@@ -603,6 +613,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         memcpy(f->buf.data, fp, n);
         f->buf.len = n;
         f->is_msg = true;
+        f->ids_at = RVR_WIRE_HDR_LEN + 2;   /* it names them: the next may leave them out */
         enqueue(net, pe, f, wait);
         rvr_packet_free(p);
         return RVR_OK;

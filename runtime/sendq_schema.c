@@ -91,6 +91,7 @@ static frame *split(frame *f, const uint64_t *bad, unsigned nbad)
         }
     }
     f->buf.len = kept;
+    f->ids_at = 0;   /* moved: the next MSG appended names its src and dst */
     unsigned k = 0;
     for (unsigned i = 0; i < f->nschemas; i++)
         if (!among(f->schemas[i]->fingerprint, bad, nbad))

@@ -44,6 +44,7 @@
 #define RIVER_TRANSPORT_IMPL_H
 
 #include <stdatomic.h>
+#include <string.h>
 #include "log.h"
 #include "naming.h"
 #include "net.h"
@@ -85,6 +86,12 @@ typedef struct frame {
      * up to RVR_FRAME_SCHEMAS schemas in one. */
     uint8_t nschemas;
     const rvr_schema *schemas[RVR_FRAME_SCHEMAS];
+    /* Where the src of the last MSG that named its src and dst lies in
+     * buf, for the next one to leave them out (below); 0: none. */
+    size_t ids_at;
+    /* Bounced (undeliverable.c): only the MSGs from this offset on; the
+     * ones before it were written. */
+    size_t bounce_from;
 } frame;
 
 /* True if frame f can also carry typed MSGs of schema s. */
@@ -103,6 +110,38 @@ static inline void rvr_frame_add_schema(frame *f, const rvr_schema *s)
         if (f->schemas[i] == s)
             return;
     f->schemas[f->nschemas++] = s;
+}
+
+/* src and dst left out (wire.h).  A dynamic MSG appended to a queue's
+ * frame leaves them out when the MSG before it in the same frame named the
+ * same.  Only within a frame, so that whichever connection carries it, its
+ * first MSG names them; and only after a dynamic MSG, which stays in its
+ * frame: when a frame's typed MSGs are taken out of it (sendq_schema.c),
+ * each elided MSG still follows one with its src and dst. */
+
+/* True when a MSG from src to dst appended to t may leave them out. */
+static inline bool rvr_frame_elides(const frame *t, const rvr_uuid *src, const rvr_uuid *dst)
+{
+    const rvr_uuid *ids = (const rvr_uuid *)(t->buf.data + t->ids_at);
+    return t->ids_at != 0 && rvr_uuid_same(&ids[0], src) &&
+           rvr_uuid_same((const rvr_uuid *)((const uint8_t *)ids + 18), dst);
+}
+
+/* The dynamic MSG just written whole at t's end, q (n bytes, header
+ * included): without its src and dst if rvr_frame_elides (moved down, its
+ * new size returned), else the one the next MSG may elide after. */
+static inline size_t rvr_frame_elide(frame *t, uint8_t *q, size_t n)
+{
+    uint8_t *ids = q + RVR_WIRE_HDR_LEN + 2;
+    if (rvr_frame_elides(t, (const rvr_uuid *)ids, (const rvr_uuid *)(ids + 18))) {
+        n -= RVR_WIRE_IDS_LEN;
+        memmove(q + RVR_WIRE_HDR_LEN, q + RVR_WIRE_HDR_LEN + RVR_WIRE_IDS_LEN,
+                n - RVR_WIRE_HDR_LEN);
+        rvr_wire_put_header(q, n - RVR_WIRE_HDR_LEN, RVR_FRAME_MSG);
+        return n;
+    }
+    t->ids_at = (size_t)(ids - t->buf.data);
+    return n;
 }
 
 enum conn_state { C_CONNECTING, C_PREAMBLE, C_HELLO, C_READY, C_CLOSED };
@@ -129,6 +168,7 @@ struct conn {
     size_t big_off;             /* of payload); NULL: none (conn.c) */
     bool after_big;             /* the last frame was large: read the next one's head alone */
     rvr_uuid last_src;          /* last src learned into naming */
+    rvr_wire_ids rx;            /* the last MSG's src and dst (read side; wire.h) */
     rvr_wire_shape shape;       /* the stream's frame, to read the next ones by (read side) */
     rvr_sdesc_table schemas;    /* descriptions received (net->io_lock) */
     uint64_t *described;        /* fingerprints described to the peer on this */
@@ -376,12 +416,10 @@ void rvr_peer_room_signal(peer *p);
 frame *rvr_peer_take_all_locked(peer *p);
 /* Bounces (as above) and frees a list of frames taken from p's queue. */
 void rvr_bounce_frames(rvr_net *net, peer *p, frame *f, const char *reason);
-/* One MSG frame payload: notice to its (local) sender.  `payload` is the
- * buffer of a queued frame past its first header (f->buf.data +
- * RVR_WIRE_HDR_LEN): a coalesced frame holds several MSG frames back to
- * back, and each gets its notice. */
-void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
-                      const char *reason);
+/* A queued MSG frame f (is_msg) that will not be written: a notice to the
+ * (local) sender of each MSG in it from f->bounce_from on (a coalesced
+ * frame holds several back to back). */
+void rvr_bounce_frame(rvr_net *net, const frame *f, const rvr_uuid *vm, const char *reason);
 /* A notice for a message from `src` (remote or local) to the missing `dst`. */
 rvr_packet *rvr_undeliverable_new(const rvr_uuid *dst, const char *tag, size_t tag_len,
                                   const rvr_uuid *vm, const char *reason);

@@ -35,12 +35,14 @@ rvr_status rvr_deliver_local(rvr_net *net, const rvr_uuid *dst, rvr_packet *p)
     return st;
 }
 
-static void bounce_one(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
-                      const char *reason)
+/* ids: the src and dst of the frame's MSG before, for one that leaves
+ * them out (transport_impl.h); `bounce`: else only that is kept. */
+static void bounce_one(rvr_net *net, const uint8_t *payload, size_t n, rvr_wire_ids *ids,
+                       bool bounce, const rvr_uuid *vm, const char *reason)
 {
     rvr_wire_msg h;
     char a[RVR_UUID_STRLEN], b[RVR_UUID_STRLEN];
-    if (rvr_wire_peek_msg(payload, n, &h) != RVR_OK)
+    if (rvr_wire_peek_msg(payload, n, ids, &h) != RVR_OK || !bounce)
         return;
     if (h.tag_len == strlen(RVR_UNDELIVERABLE_TAG) &&
         memcmp(h.tag, RVR_UNDELIVERABLE_TAG, h.tag_len) == 0) {
@@ -58,24 +60,27 @@ static void bounce_one(rvr_net *net, const uint8_t *payload, size_t n, const rvr
     }
 }
 
-void rvr_bounce_frame(rvr_net *net, const uint8_t *payload, size_t n, const rvr_uuid *vm,
-                      const char *reason)
+void rvr_bounce_frame(rvr_net *net, const frame *f, const rvr_uuid *vm, const char *reason)
 {
-    /* The frame's buffer, from its first header (see transport_impl.h). */
-    const uint8_t *b = payload - RVR_WIRE_HDR_LEN;
-    size_t left = n + RVR_WIRE_HDR_LEN;
+    /* From the start: a MSG past bounce_from may have left out the src and
+     * dst that one before it named. */
+    const uint8_t *b = f->buf.data;
+    size_t left = f->buf.len;
+    rvr_wire_ids ids = { .set = false };
     while (left >= RVR_WIRE_HDR_LEN) {
         uint32_t len;
         uint8_t type;
         rvr_wire_header(b, &len, &type);
+        bool bounce = (size_t)(b - f->buf.data) >= f->bounce_from;
         if (len > left - RVR_WIRE_HDR_LEN) {
             /* A zero-copy frame: its contiguous part names sender and receiver. */
             if (type == RVR_FRAME_MSG)
-                bounce_one(net, b + RVR_WIRE_HDR_LEN, left - RVR_WIRE_HDR_LEN, vm, reason);
+                bounce_one(net, b + RVR_WIRE_HDR_LEN, left - RVR_WIRE_HDR_LEN, &ids, bounce, vm,
+                           reason);
             break;
         }
         if (type == RVR_FRAME_MSG)
-            bounce_one(net, b + RVR_WIRE_HDR_LEN, len, vm, reason);
+            bounce_one(net, b + RVR_WIRE_HDR_LEN, len, &ids, bounce, vm, reason);
         b += RVR_WIRE_HDR_LEN + (size_t)len;
         left -= RVR_WIRE_HDR_LEN + (size_t)len;
     }
@@ -111,8 +116,7 @@ void rvr_bounce_frames(rvr_net *net, peer *p, frame *f, const char *reason)
     while (f != NULL) {
         frame *nx = f->next;
         if (f->is_msg)
-            rvr_bounce_frame(net, f->buf.data + RVR_WIRE_HDR_LEN, f->buf.len - RVR_WIRE_HDR_LEN,
-                             &p->id, reason);
+            rvr_bounce_frame(net, f, &p->id, reason);
         rvr_frame_free(f);
         f = nx;
     }

@@ -49,15 +49,6 @@ void rvr_wire_header(const uint8_t in[RVR_WIRE_HDR_LEN], uint32_t *len, uint8_t 
     *type = in[4];
 }
 
-static void put_header(uint8_t *p, size_t payload, uint8_t type)
-{
-    p[0] = (uint8_t)(payload >> 24);
-    p[1] = (uint8_t)(payload >> 16);
-    p[2] = (uint8_t)(payload >> 8);
-    p[3] = (uint8_t)payload;
-    p[4] = type;
-}
-
 /* ---- sizes ---------------------------------------------------------------- */
 
 /* The envelope's first fields, src, dst and the tag: every MSG's. */
@@ -192,7 +183,7 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
         return st;
     size_t start = out->len;
     uint8_t *p = out->data + start;
-    put_header(p, payload, RVR_FRAME_MSG);
+    rvr_wire_put_header(p, payload, RVR_FRAME_MSG);
     /* Everything but the attribute entries goes straight into the buffer
      * (sized above: msg_payload_size). */
     uint8_t *q = p + RVR_WIRE_HDR_LEN;
@@ -324,7 +315,7 @@ size_t rvr_wire_put_packet_small(uint8_t *buf, size_t cap, const rvr_uuid *dst,
     size_t alen = (size_t)(q - a);
     size_t pre = head_size(p->tag_len) + (alen > 0 ? 1 + rvr_enc_vlen(alen) : 0);
     uint8_t *f = a - pre - RVR_WIRE_HDR_LEN;
-    put_header(f, pre + alen, RVR_FRAME_MSG);
+    rvr_wire_put_header(f, pre + alen, RVR_FRAME_MSG);
     uint8_t *w = f + RVR_WIRE_HDR_LEN;
     w = put_head(w, &p->src, dst, p->tag, p->tag_len);
     if (alen > 0) {
@@ -343,7 +334,7 @@ size_t rvr_wire_raw_frame_size(const rvr_packet *p)
 
 void rvr_wire_put_raw_frame(uint8_t *q, size_t size, const rvr_uuid *dst, const rvr_packet *p)
 {
-    put_header(q, size - RVR_WIRE_HDR_LEN, RVR_FRAME_MSG);
+    rvr_wire_put_header(q, size - RVR_WIRE_HDR_LEN, RVR_FRAME_MSG);
     q = put_head(q + RVR_WIRE_HDR_LEN, &p->src, dst, p->tag, p->tag_len);
     if (p->raw_len > 0) {
         *q++ = E_ATTRS << 3 | 2;
@@ -365,7 +356,7 @@ static rvr_status put_small(rvr_buf *out, uint8_t type, enc_fn fn, const void *a
     if (st != RVR_OK)
         return st;
     uint8_t *p = out->data + out->len;
-    put_header(p, payload, type);
+    rvr_wire_put_header(p, payload, type);
     pb_ostream_t os = pb_ostream_from_buffer(p + RVR_WIRE_HDR_LEN, payload);
     if (!fn(&os, arg))
         return RVR_EINVAL;

@@ -53,6 +53,15 @@ void rvr_wire_preamble(uint8_t out[RVR_WIRE_PREAMBLE_LEN]);
 rvr_status rvr_wire_check_preamble(const uint8_t in[RVR_WIRE_PREAMBLE_LEN], uint16_t *version);
 /* Reads a frame header: payload length and type. */
 void rvr_wire_header(const uint8_t in[RVR_WIRE_HDR_LEN], uint32_t *len, uint8_t *type);
+/* Writes one. */
+static inline void rvr_wire_put_header(uint8_t *q, size_t payload, uint8_t type)
+{
+    q[0] = (uint8_t)(payload >> 24);
+    q[1] = (uint8_t)(payload >> 16);
+    q[2] = (uint8_t)(payload >> 8);
+    q[3] = (uint8_t)payload;
+    q[4] = type;
+}
 
 /* ---- MSG: the envelope ---- */
 
@@ -73,6 +82,20 @@ typedef struct rvr_wire_msg {
     const uint8_t *attrs_raw;    /* encode only: the entries already encoded (a */
     size_t attrs_raw_len;        /* received packet's raw form); used instead of attrs */
 } rvr_wire_msg;
+
+/* src and dst left out.  A MSG whose Envelope has neither has those of the
+ * MSG before it on the connection, in the same direction (docs/protocol.md
+ * section 6): a stream from one VR to another names them once per batch
+ * instead of in every frame.  A reader keeps the last ones here, per
+ * connection; a writer leaves them out only after a MSG of its own that
+ * named them. */
+typedef struct rvr_wire_ids {
+    rvr_uuid src, dst;
+    bool set;                    /* false: no MSG yet, so none may leave them out */
+} rvr_wire_ids;
+/* A full MSG payload River writes starts with src and dst, each a field
+ * key, the length 16 and the UUID: this many bytes, left out when elided. */
+#define RVR_WIRE_IDS_LEN 36
 
 /* Exact size of the MSG frame for m (header included). */
 size_t rvr_wire_msg_size(const rvr_wire_msg *m);
@@ -105,9 +128,11 @@ rvr_status rvr_wire_put_packet_ext(rvr_buf *out, const rvr_uuid *dst, const rvr_
 bool rvr_wire_msg_tail(const uint8_t *p, size_t have, size_t total, size_t min, size_t *off);
 /* Decodes such a MSG from its first `off` bytes (p) and the value's data
  * (tail, tail_len bytes, from rvr_big_alloc with one more byte): on RVR_OK the packet
- * owns tail; otherwise the caller still does.  As rvr_wire_get_msg. */
+ * owns tail; otherwise the caller still does.  As rvr_wire_get_msg_in (ids
+ * NULL: as rvr_wire_get_msg). */
 rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, size_t tail_len,
-                                 const rvr_wire_limits *lim, rvr_wire_msg *hdr, rvr_packet **out);
+                                 const rvr_wire_limits *lim, rvr_wire_ids *ids,
+                                 rvr_wire_msg *hdr, rvr_packet **out);
 
 /* The frame size of p as a MSG to dst (header included) and its attribute
  * section's, so that rvr_wire_put_packet_sized need not walk p again. */
@@ -133,16 +158,22 @@ void rvr_wire_put_raw_frame(uint8_t *q, size_t size, const rvr_uuid *dst, const 
 
 /* Decodes a MSG payload.  *out gets a new packet (src, tag, attributes) the
  * caller owns; hdr gets src, dst, schema and the body (pointing into p).
- * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit. */
+ * RVR_EPROTO for a malformed envelope, RVR_ELIMIT past a limit.  A MSG
+ * read alone: without src and dst it is malformed. */
 rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
                             rvr_wire_msg *hdr, rvr_packet **out);
-/* rvr_wire_get_msg for the shape River writes for most messages: src, dst
- * and a short tag at fixed places, then small flat attributes (the wire
- * form, below) as the last field, no typed body.  Returns the packet (src,
- * tag, raw attributes), *dst the envelope's dst; NULL for another shape,
- * entries the wire form does not take, or no memory: nothing was made,
- * and rvr_wire_get_msg decodes it (and gives any error). */
-rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, rvr_uuid *dst);
+/* rvr_wire_get_msg for the next MSG of a connection: without src and dst
+ * it has ids' (malformed if none are set); on RVR_OK *ids are its own. */
+rvr_status rvr_wire_get_msg_in(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
+                               rvr_wire_ids *ids, rvr_wire_msg *hdr, rvr_packet **out);
+/* rvr_wire_get_msg_in for the shape River writes for most messages: src
+ * and dst (or neither), a short tag at fixed places, then small flat
+ * attributes (the wire form, below) as the last field, no typed body.
+ * Returns the packet (src, tag, raw attributes), *ids updated (ids->dst:
+ * the envelope's dst); NULL for another shape, entries the wire form does
+ * not take, or no memory: nothing was made or changed, and
+ * rvr_wire_get_msg_in decodes it (and gives any error). */
+rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, rvr_wire_ids *ids);
 /* The entries of an attribute map (the Map message a[0..n)) into m: the
  * decoder's, with the outcome codec.c's rvr_map_decode would give. */
 rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m);
@@ -170,8 +201,9 @@ bool rvr_wire_raw_check(const uint8_t *a, size_t n, uint32_t max_attrs, uint32_t
 /* The schema fingerprint of the MSG payload p[0..n) (0: dynamic, or not a
  * valid envelope). */
 uint64_t rvr_wire_msg_schema(const uint8_t *p, size_t n);
-/* Only src, dst and tag (tag points into p); no allocation. */
-rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr);
+/* Only src, dst and tag (tag points into p); no allocation.  ids as for
+ * rvr_wire_get_msg_in (NULL: none). */
+rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_ids *ids, rvr_wire_msg *hdr);
 
 /* ---- HELLO ---- */
 

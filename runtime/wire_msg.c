@@ -20,8 +20,8 @@
  * first n bytes of the payload, which may end inside attrs (the last field
  * River writes): *attrs_len is then its declared length, and parsing stops
  * there. */
-static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const uint8_t **attrs,
-                            size_t *attrs_len, bool prefix)
+static rvr_status parse_msg(const uint8_t *p, size_t n, const rvr_wire_ids *ids, rvr_wire_msg *h,
+                            const uint8_t **attrs, size_t *attrs_len, bool prefix)
 {
     /* Field by field: a memset of the struct compiles to `rep stos`,
      * which costs more than the rest of a small frame's envelope. */
@@ -35,17 +35,22 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
     *attrs_len = 0;
     bool have_src = false, have_dst = false;
     rd r = { p, p + n };
-    if (n >= 39 && p[0] == (E_SRC << 3 | WT_STRING) && p[1] == 16 &&
-        p[18] == (E_DST << 3 | WT_STRING) && p[19] == 16 && p[36] == (E_TAG << 3 | WT_STRING) &&
-        p[37] < 0x80 && (size_t)p[37] <= n - 38) {
-        /* The order and sizes every River sender writes: src, dst and a
-         * short tag at fixed places; the general loop reads the rest. */
+    if (n >= 38 && p[0] == (E_SRC << 3 | WT_STRING) && p[1] == 16 &&
+        p[18] == (E_DST << 3 | WT_STRING) && p[19] == 16) {
+        /* The order and sizes every River sender writes: src and dst at
+         * fixed places; the general loop reads whatever follows them. */
         memcpy(h->src.bytes, p + 2, 16);
         memcpy(h->dst.bytes, p + 20, 16);
-        h->tag = (const char *)p + 38;
-        h->tag_len = p[37];
         have_src = have_dst = true;
-        r.p = p + 38 + p[37];
+        r.p = p + RVR_WIRE_IDS_LEN;
+    }
+    const uint8_t *t = r.p;
+    if (r.end - t >= 2 && t[0] == (E_TAG << 3 | WT_STRING) && t[1] < 0x80 &&
+        (size_t)t[1] <= (size_t)(r.end - t) - 2) {
+        /* Then a short tag (or first, with src and dst left out). */
+        h->tag = (const char *)t + 2;
+        h->tag_len = t[1];
+        r.p = t + 2 + t[1];
         size_t an, aw;
         if (r.p + 2 <= r.end && r.p[0] == (E_ATTRS << 3 | WT_STRING) &&
             raw_len_chk(r.p + 1, r.end, &an, &aw) && an == (size_t)(r.end - r.p) - 1 - aw) {
@@ -97,6 +102,11 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, rvr_wire_msg *h, const u
         }
         if (!ok)
             return RVR_EPROTO;
+    }
+    if (!have_src && !have_dst && ids != NULL && ids->set) {
+        h->src = ids->src;   /* left out: the previous MSG's (wire.h) */
+        h->dst = ids->dst;
+        have_src = have_dst = true;
     }
     if (!have_src || !have_dst || h->tag == NULL || h->tag_len == 0 ||
         has_nul((const uint8_t *)h->tag, h->tag_len))
@@ -332,11 +342,22 @@ rvr_status rvr_wire_decode_attrs(const uint8_t *a, size_t n, rvr_map *m)
     return RVR_OK;
 }
 
-rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_msg *hdr)
+/* A MSG was read: the next may leave out its src and dst. */
+static void ids_keep(rvr_wire_ids *ids, const rvr_wire_msg *h)
+{
+    ids->src = h->src;
+    ids->dst = h->dst;
+    ids->set = true;
+}
+
+rvr_status rvr_wire_peek_msg(const uint8_t *p, size_t n, rvr_wire_ids *ids, rvr_wire_msg *hdr)
 {
     const uint8_t *a;
     size_t an;
-    return parse_msg(p, n, hdr, &a, &an, true);   /* a zero-copy frame's contiguous part too */
+    rvr_status st = parse_msg(p, n, ids, hdr, &a, &an, true);
+    if (st == RVR_OK && ids != NULL)
+        ids_keep(ids, hdr);
+    return st;   /* a zero-copy frame's contiguous part too */
 }
 
 /* A packet with the envelope's tag and src, or NULL on ENOMEM. */
@@ -351,9 +372,15 @@ static rvr_packet *packet_of(const rvr_wire_msg *h)
 rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
                             rvr_wire_msg *hdr, rvr_packet **out)
 {
+    return rvr_wire_get_msg_in(p, n, lim, NULL, hdr, out);
+}
+
+rvr_status rvr_wire_get_msg_in(const uint8_t *p, size_t n, const rvr_wire_limits *lim,
+                               rvr_wire_ids *ids, rvr_wire_msg *hdr, rvr_packet **out)
+{
     const uint8_t *attrs;
     size_t attrs_len;
-    rvr_status st = parse_msg(p, n, hdr, &attrs, &attrs_len, false);
+    rvr_status st = parse_msg(p, n, ids, hdr, &attrs, &attrs_len, false);
     if (st != RVR_OK)
         return st;
     rvr_packet *pkt = packet_of(hdr);
@@ -364,6 +391,8 @@ rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *l
         rvr_wire_raw_check(attrs, attrs_len, lim != NULL ? lim->max_attrs : RVR_MAX_ATTRS, &count) &&
         rvr_packet_keep_raw(pkt, attrs, attrs_len, count)) {
         *out = pkt;   /* read in place, decoded only if asked for a map (wire_raw.c) */
+        if (ids != NULL)
+            ids_keep(ids, hdr);
         return RVR_OK;
     }
     if (attrs_len > 0 && (st = rvr_wire_decode_attrs(attrs, attrs_len, &pkt->attrs)) != RVR_OK) {
@@ -375,6 +404,8 @@ rvr_status rvr_wire_get_msg(const uint8_t *p, size_t n, const rvr_wire_limits *l
         return RVR_ELIMIT;
     }
     *out = pkt;
+    if (ids != NULL)
+        ids_keep(ids, hdr);
     return RVR_OK;
 }
 
@@ -383,21 +414,29 @@ uint64_t rvr_wire_msg_schema(const uint8_t *p, size_t n)
     rvr_wire_msg h;
     const uint8_t *attrs;
     size_t attrs_len;
-    return parse_msg(p, n, &h, &attrs, &attrs_len, false) == RVR_OK ? h.schema : 0;
+    return parse_msg(p, n, NULL, &h, &attrs, &attrs_len, false) == RVR_OK ? h.schema : 0;
 }
 
-rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, rvr_uuid *dst)
+rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, rvr_wire_ids *ids)
 {
-    /* parse_msg's fixed places, with the attributes required. */
-    if (n < 41 || p[0] != (E_SRC << 3 | WT_STRING) || p[1] != 16 ||
-        p[18] != (E_DST << 3 | WT_STRING) || p[19] != 16 || p[36] != (E_TAG << 3 | WT_STRING))
+    /* parse_msg's fixed places, with the attributes required: src and dst
+     * first (at = RVR_WIRE_IDS_LEN), or neither (at = 0) after a MSG. */
+    size_t at;
+    if (n >= RVR_WIRE_IDS_LEN + 5 && p[0] == (E_SRC << 3 | WT_STRING) && p[1] == 16 &&
+        p[18] == (E_DST << 3 | WT_STRING) && p[19] == 16)
+        at = RVR_WIRE_IDS_LEN;
+    else if (n >= 5 && ids->set)
+        at = 0;
+    else
         return NULL;
-    size_t tl = p[37];
-    const uint8_t *tag = p + 38, *a = tag + tl;
+    if (p[at] != (E_TAG << 3 | WT_STRING))
+        return NULL;
+    size_t tl = p[at + 1];
+    const uint8_t *tag = p + at + 2, *a = tag + tl;
     /* tl < 0x80 (a one-byte length) keeps it within RVR_MAX_NAME too. */
     size_t an, aw;
-    if (tl == 0 || tl >= 0x80 || tl + 40 > n || a[0] != (E_ATTRS << 3 | WT_STRING) ||
-        !raw_len_chk(a + 1, p + n, &an, &aw) || an == 0 || an != n - 39 - tl - aw ||
+    if (tl == 0 || tl >= 0x80 || at + tl + 4 > n || a[0] != (E_ATTRS << 3 | WT_STRING) ||
+        !raw_len_chk(a + 1, p + n, &an, &aw) || an == 0 || an != n - at - 3 - tl - aw ||
         has_nul(tag, tl))
         return NULL;
     uint32_t count;
@@ -410,8 +449,12 @@ rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, r
         rvr_packet_free(pkt);
         return NULL;
     }
-    memcpy(pkt->src.bytes, p + 2, 16);
-    memcpy(dst->bytes, p + 20, 16);
+    if (at != 0) {
+        memcpy(ids->src.bytes, p + 2, 16);
+        memcpy(ids->dst.bytes, p + 20, 16);
+        ids->set = true;
+    }
+    pkt->src = ids->src;
     return pkt;
 }
 
@@ -493,7 +536,8 @@ bool rvr_wire_msg_tail(const uint8_t *p, size_t have, size_t total, size_t min, 
 }
 
 rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, size_t tail_len,
-                                 const rvr_wire_limits *lim, rvr_wire_msg *hdr, rvr_packet **out)
+                                 const rvr_wire_limits *lim, rvr_wire_ids *ids,
+                                 rvr_wire_msg *hdr, rvr_packet **out)
 {
     size_t total = off + tail_len, entry, key, keylen, at;
     bool str;
@@ -501,7 +545,7 @@ rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, si
         return RVR_EPROTO;
     const uint8_t *attrs;
     size_t attrs_len;
-    rvr_status st = parse_msg(p, off, hdr, &attrs, &attrs_len, true);
+    rvr_status st = parse_msg(p, off, ids, hdr, &attrs, &attrs_len, true);
     if (st != RVR_OK)
         return st;
     if (memchr(p + key, '\0', keylen) != NULL || (str && memchr(tail, '\0', tail_len) != NULL))
@@ -532,5 +576,7 @@ rvr_status rvr_wire_get_msg_tail(const uint8_t *p, size_t off, uint8_t *tail, si
         return st;
     }
     *out = pkt;
+    if (ids != NULL)
+        ids_keep(ids, hdr);
     return RVR_OK;
 }

@@ -21,11 +21,13 @@ void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n)
         s->seen = (uint32_t)n;
         return;
     }
-    /* The layout rvr_wire_get_small checked: envelope, tag, attributes
-     * (each T_ENTRY en T_KEY kn key T_VALUE vn, then the Value), every
-     * length a canonical varint of one or two bytes (wire_read.h). */
-    size_t tl = p[37], w;
-    const uint8_t *a = p + 38 + tl;
+    /* The layout rvr_wire_get_small checked: src and dst (or neither),
+     * tag, attributes (each T_ENTRY en T_KEY kn key T_VALUE vn, then the
+     * Value), every length a canonical varint of one or two bytes
+     * (wire_read.h). */
+    size_t ids = p[0] == (E_SRC << 3 | WT_STRING) ? RVR_WIRE_IDS_LEN : 0;
+    size_t tl = p[ids + 1], w;
+    const uint8_t *a = p + ids + 2 + tl;
     size_t an = raw_len(a + 1, &w);
     const uint8_t *e = a + 1 + w, *end = p + n;
     s->raw_off = (uint16_t)(e - p);
@@ -62,6 +64,7 @@ void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n)
     }
     memcpy(s->bytes, p, n);
     s->tag_len = (uint8_t)tl;
+    s->ids_len = (uint8_t)ids;
     s->nvals = (uint8_t)k;
     s->len = (uint32_t)n;
 }
@@ -89,9 +92,9 @@ static inline bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
-                               rvr_uuid *dst)
+                               rvr_wire_ids *ids)
 {
-    if (n != s->len || n == 0)
+    if (n != s->len || n == 0 || (s->ids_len == 0 && !ids->set))
         return NULL;   /* another length, or none kept (an empty frame is no shape) */
     size_t at = 0;
     for (unsigned i = 0; i < s->nvals; i++) {
@@ -112,15 +115,18 @@ rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t
     }
     if (!same_bytes(p + at, s->bytes + at, n - at))
         return NULL;
-    size_t tl = s->tag_len;
-    rvr_packet *pkt = rvr_packet_new_n((const char *)p + 38, tl);
+    size_t tl = s->tag_len, head = s->ids_len;
+    rvr_packet *pkt = rvr_packet_new_n((const char *)p + head + 2, tl);
     if (pkt == NULL)
         return NULL;
     if (!rvr_packet_keep_raw(pkt, p + s->raw_off, s->raw_len, s->nvals)) {
         rvr_packet_free(pkt);
         return NULL;
     }
-    memcpy(pkt->src.bytes, p + 2, 16);
-    memcpy(dst->bytes, p + 20, 16);
+    if (head != 0) {   /* else the previous frame's, which ids hold */
+        memcpy(ids->src.bytes, p + 2, 16);
+        memcpy(ids->dst.bytes, p + 20, 16);
+    }
+    pkt->src = ids->src;
     return pkt;
 }

@@ -2,7 +2,8 @@
  * so that the next ones of the same shape are read by comparison.
  *
  * A stream sends one shape over and over: the same src, dst, tag and
- * attribute names and kinds, only the values differ.  Once two frames of
+ * attribute names and kinds, only the values differ (src and dst, when
+ * left out, are the previous frame's).  Once two frames of
  * one length in a row were read by rvr_wire_get_small, the second is kept
  * with where its values lie (a kept one is replaced at its second miss).  A frame of that length whose other bytes
  * are the kept ones has the same structure, so it is valid when its values
@@ -28,6 +29,7 @@ typedef struct rvr_wire_shape {
     uint32_t misses;    /* frames offered while one was kept */
     uint16_t raw_off, raw_len;   /* where the attributes' entries lie */
     uint8_t tag_len;
+    uint8_t ids_len;    /* RVR_WIRE_IDS_LEN, or 0: src and dst left out */
     uint8_t nvals;      /* attributes: one value each */
     struct {
         uint16_t off, len;   /* where the value's free bytes lie in the frame */
@@ -40,10 +42,11 @@ typedef struct rvr_wire_shape {
  * read: kept when the frame before was as long (a stream). */
 void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n);
 
-/* The packet rvr_wire_get_small would make of p[0..n) (and *dst), when the
- * frame has the kept shape; NULL otherwise (or out of memory): then read
- * it with rvr_wire_get_small.  The caller frees the packet. */
+/* The packet rvr_wire_get_small would make of p[0..n) (and *ids), when
+ * the frame has the kept shape; NULL otherwise (or out of memory), *ids
+ * unchanged: then read it with rvr_wire_get_small.  The caller frees the
+ * packet. */
 rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
-                               rvr_uuid *dst);
+                               rvr_wire_ids *ids);
 
 #endif

@@ -844,7 +844,7 @@ static void test_zero_copy_paths(void)
             memcpy(tail, pl + off, n - off);
             rvr_wire_msg h;
             rvr_packet *q = NULL;
-            rvr_status st = rvr_wire_get_msg_tail(pl, off, tail, n - off, &lim, &h, &q);
+            rvr_status st = rvr_wire_get_msg_tail(pl, off, tail, n - off, &lim, NULL, &h, &q);
             if (st != RVR_OK || !same_packet(p, q) || !valid_packet(q, &lim))
                 tail_bad++;
             if (st == RVR_OK)
@@ -1295,7 +1295,7 @@ static void test_envelope_cases(void)
         rvr_status rs = ref_get_msg(f.d, f.n, NULL, &rh, &rm);
         const uint8_t *a;
         size_t an;
-        rvr_status wp = rvr_wire_peek_msg(f.d, f.n, &h);
+        rvr_status wp = rvr_wire_peek_msg(f.d, f.n, NULL, &h);
         rvr_status rp = ref_parse_msg(f.d, f.n, &rh, &a, &an, true);
         bool same = ws == rs && wp == rp &&
                     (ws != RVR_OK || (same_map(rvr_packet_attrs(q), rm) &&
@@ -1531,7 +1531,7 @@ static void run_whole_frames(void)
         /* The prefix parser (zero-copy receive) on the same bytes. */
         const uint8_t *a;
         size_t an;
-        rvr_status wp = rvr_wire_peek_msg(m.d, m.n, &h);
+        rvr_status wp = rvr_wire_peek_msg(m.d, m.n, NULL, &h);
         rvr_status rp = ref_parse_msg(m.d, m.n, &rh, &a, &an, true);
         if (wp != rp) {
             v->code_differs++;

@@ -316,12 +316,12 @@ static void set_mid(rvr_packet *p);
  * full decoder accepts the frame too and makes the same one. */
 static void agrees(const uint8_t *p, size_t n, unsigned *fast)
 {
-    rvr_uuid to;
-    rvr_packet *s = rvr_wire_get_small(p, n, RVR_MAX_ATTRS, &to);
+    rvr_wire_ids ids = { .set = false };
+    rvr_packet *s = rvr_wire_get_small(p, n, RVR_MAX_ATTRS, &ids);
     if (s == NULL)
         return;
     (*fast)++;
-    agree_with_full(p, n, s, &to);
+    agree_with_full(p, n, s, &ids.dst);
 }
 
 /* The receive path's decoder of the common shape (rvr_wire_get_small)

@@ -45,7 +45,7 @@ static void frame_of(unsigned n, size_t dn, rvr_buf *b)
 
 /* What the connection does with a frame: the kept shape first, else the
  * common-shape decoder, whose frames are offered to learn. */
-static rvr_packet *read_frame(rvr_wire_shape *sh, const uint8_t *p, size_t n, rvr_uuid *to,
+static rvr_packet *read_frame(rvr_wire_shape *sh, const uint8_t *p, size_t n, rvr_wire_ids *to,
                               bool *by_shape)
 {
     rvr_packet *pkt = rvr_wire_shape_get(sh, p, n, to);
@@ -59,12 +59,12 @@ static rvr_packet *read_frame(rvr_wire_shape *sh, const uint8_t *p, size_t n, rv
  * same packet, to the same VR.  Counts the frames the shape read. */
 static void agrees(const rvr_wire_shape *sh, const uint8_t *p, size_t n, unsigned *read)
 {
-    rvr_uuid to;
+    rvr_wire_ids to = { .set = false };
     rvr_packet *s = rvr_wire_shape_get(sh, p, n, &to);
     if (s == NULL)
         return;
     (*read)++;
-    agree_with_full(p, n, s, &to);
+    agree_with_full(p, n, s, &to.dst);
 }
 
 static void stream(size_t dn)
@@ -72,7 +72,7 @@ static void stream(size_t dn)
     rvr_wire_shape sh = { 0 };
     rvr_buf b = { 0 };
     bool by_shape = true;
-    rvr_uuid to;
+    rvr_wire_ids to = { .set = false };
     for (unsigned n = 1; n <= 40; n++) {
         frame_of(n, dn, &b);
         uint8_t *p = b.data + RVR_WIRE_HDR_LEN;
@@ -86,7 +86,7 @@ static void stream(size_t dn)
         rvr_wire_msg h;
         rvr_packet *f = NULL;
         CU_ASSERT_EQUAL_FATAL(rvr_wire_get_msg(p, len, &def, &h, &f), RVR_OK);
-        CU_ASSERT(rvr_packet_equal(got, f) && rvr_uuid_same(&to, &dst));
+        CU_ASSERT(rvr_packet_equal(got, f) && rvr_uuid_same(&to.dst, &dst));
         int64_t i = 0;
         const char *s = NULL;
         size_t slen = 0;
@@ -117,7 +117,7 @@ static void changed(size_t dn)
     static const uint8_t values[] = { 0, 1, 2, 0x0a, 0x12, 0x1a, 0x2a, 0x7f, 0x80, 0xff };
     rvr_wire_shape sh = { 0 };
     rvr_buf b = { 0 };
-    rvr_uuid to;
+    rvr_wire_ids to = { .set = false };
     bool by_shape;
     for (unsigned n = 1; n <= 2; n++) {
         frame_of(n, dn, &b);
@@ -170,13 +170,13 @@ static void test_interleaved(void)
         rvr_packet_free(p);
         const uint8_t *f = b.data + RVR_WIRE_HDR_LEN;
         size_t len = b.len - RVR_WIRE_HDR_LEN;
-        rvr_uuid to;
+        rvr_wire_ids to = { .set = false };
         bool by_shape;
         rvr_packet *got = read_frame(&sh, f, len, &to, &by_shape);
         CU_ASSERT_PTR_NOT_NULL_FATAL(got);
         CU_ASSERT_STRING_EQUAL(rvr_packet_tag(got), n % 2 ? "odd" : "eve");
         by += by_shape;
-        agree_with_full(f, len, got, &to);
+        agree_with_full(f, len, got, &to.dst);
     }
     CU_ASSERT(by >= total / 4);
     rvr_buf_free(&b);
@@ -188,7 +188,7 @@ static void test_empty(void)
     rvr_wire_shape sh = { 0 };
     uint8_t after[RVR_WIRE_SHAPE_MAX];
     memset(after, 0x41, sizeof after);
-    rvr_uuid to;
+    rvr_wire_ids to = { .set = false };
     CU_ASSERT_PTR_NULL(rvr_wire_shape_get(&sh, after, 0, &to));
     rvr_buf b = { 0 };
     bool by_shape;
