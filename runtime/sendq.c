@@ -15,11 +15,15 @@
  * (eventfd) only when it is not already watching armed peers, so a steady
  * stream costs the sender no system call but its own writes, and the I/O
  * thread one wake-up per cfg.flush_ns at most.  A send after a pause
- * (request/response traffic) writes at once.  One queue per peer keeps FIFO
- * per sender->receiver. */
+ * (request/response traffic) writes at once.  When the socket is full
+ * (EAGAIN) the I/O thread writes once it drains, but a sender with a
+ * batch's worth queued first waits a little for that itself
+ * (sender_waits): a stream then keeps one thread per side busy, not three.
+ * One queue per peer keeps FIFO per sender->receiver. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "packet_impl.h"
@@ -28,6 +32,8 @@
 /* A batch whose sender is still appending when its flush is due waits up
  * to this many more cfg.flush_ns for the sender to fill and write it. */
 #define FLUSH_DEFERRALS 3
+/* How long a sender waits for a full socket to drain (sender_waits). */
+#define OUT_WAIT_MS 2
 /* Packets up to this are encoded on the stack and appended to the queue's
  * tail frame (rvr_peer_send_packet): a quarter of a pooled frame. */
 #define SMALL_FRAME (RVR_FRAME_POOL_CAP / 4)
@@ -136,6 +142,8 @@ void rvr_peer_drain_locked(rvr_net *net, peer *p)
         rvr_conn_unref(c);
         rvr_spin_lock(&p->q_lock);
         p->wlast = NULL;
+        if (w > 0)
+            p->waited = false;   /* the socket drains: a sender may wait for it again */
         size_t left = w > 0 ? (size_t)w : 0;
         while (p->qhead != NULL && left > 0) {
             frame *f = p->qhead;
@@ -319,9 +327,33 @@ static inline void watch_armed(rvr_net *net)
         wake_io(net);
 }
 
+/* With q_lock held, p blocked (its socket full) and a batch's worth
+ * queued: the sender waits up to OUT_WAIT_MS for the socket to drain, to
+ * write the queue itself, from its own core.  (Left to the I/O thread, a
+ * stream kept three threads busy on two cores: that thread took a fifth
+ * of a core, woken by the receiver's acknowledgements, and preempted the
+ * receiver.)  True when the caller may write now; q_lock is held again
+ * either way.  After waiting in vain, senders leave this blocked spell to
+ * the I/O thread (p->waited, until a write succeeds). */
+static bool sender_waits(peer *p)
+{
+    conn *c = p->wconn;
+    rvr_conn_ref(c);
+    rvr_spin_unlock(&p->q_lock);
+    struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+    int ready = poll(&pfd, 1, OUT_WAIT_MS);
+    rvr_conn_unref(c);
+    rvr_spin_lock(&p->q_lock);
+    if (p->wconn != c || !p->blocked || p->writing)
+        return false;   /* written meanwhile, or another connection: as usual */
+    p->waited = ready <= 0;
+    return ready > 0;
+}
+
 /* With q_lock held, after frames were appended: connects, coalesces or
- * writes (see the top of this file); releases q_lock, then frees spare. */
-static void appended_locked(rvr_net *net, peer *p, frame *spare)
+ * writes (see the top of this file); releases q_lock, then frees spare.
+ * `wait`: the caller (a VR's send) may wait for a full socket. */
+static void appended_locked(rvr_net *net, peer *p, frame *spare, bool wait)
 {
     p->appends++;
     if (p->wconn == NULL) {
@@ -336,6 +368,9 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare)
             rvr_net_wake(net);
         return;
     }
+    if (wait && p->blocked && !p->writing && !p->waited && p->qbytes >= net->cfg.batch_bytes &&
+        sender_waits(p))
+        p->blocked = false;   /* drained: written below */
     if (p->writing || p->blocked) {
         /* Another thread is writing this queue: it writes what we appended
          * before it stops (it loops while frames wait), so a stream keeps
@@ -411,7 +446,7 @@ static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
         p->qtail = f;
     }
     p->qbytes += flen(f);
-    appended_locked(net, p, spare);
+    appended_locked(net, p, spare, wait);
 }
 
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
@@ -451,8 +486,8 @@ static frame *tail_for(rvr_net *net, peer *pe, size_t n, bool wait)
 }
 
 /* After p's n-byte frame went into tail_for's tail t: counts it, writes
- * or coalesces (releasing the lock), frees p. */
-static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet *p)
+ * or coalesces (releasing the lock), frees p.  `wait`: appended_locked's. */
+static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet *p, bool wait)
 {
     t->buf.len += n;
     pe->qbytes += n;
@@ -463,7 +498,7 @@ static void tail_appended(rvr_net *net, peer *pe, frame *t, size_t n, rvr_packet
         rvr_spin_unlock(&pe->q_lock);
         watch_armed(net);
     } else {
-        appended_locked(net, pe, NULL);
+        appended_locked(net, pe, NULL, wait);
     }
     rvr_packet_free(p);
 }
@@ -523,7 +558,7 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
         }
         n = rvr_frame_elide(t, q, n);
     }
-    tail_appended(net, pe, t, n, p);
+    tail_appended(net, pe, t, n, p, true);
     return true;
 }
 
@@ -546,7 +581,7 @@ static rvr_status send_typed_msg(rvr_net *net, peer *pe, const rvr_wire_msg *m, 
         if (rvr_wire_put_msg(&room, m) == RVR_OK && room.len == n) {
             rvr_frame_add_schema(t, p->schema);
             t->ids_at = 0;   /* typed: the next MSG names its src and dst */
-            tail_appended(net, pe, t, n, p);
+            tail_appended(net, pe, t, n, p, true);
             return RVR_OK;
         }
         rvr_spin_unlock(&pe->q_lock);   /* sized wrong: the frame below reports it */
@@ -589,7 +624,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         if ((t = tail_for(net, pe, n, wait)) != NULL) {
             uint8_t *q = t->buf.data + t->buf.len;
             rvr_wire_put_raw_frame(q, n, dst, p);
-            tail_appended(net, pe, t, rvr_frame_elide(t, q, n), p);
+            tail_appended(net, pe, t, rvr_frame_elide(t, q, n), p, wait);
             return RVR_OK;
         }
     }
@@ -604,7 +639,7 @@ rvr_status rvr_peer_send_packet(rvr_net *net, peer *pe, const rvr_uuid *dst, rvr
         if ((t = tail_for(net, pe, n, wait)) != NULL) {
             uint8_t *q = t->buf.data + t->buf.len;
             memcpy(q, fp, n);
-            tail_appended(net, pe, t, rvr_frame_elide(t, q, n), p);
+            tail_appended(net, pe, t, rvr_frame_elide(t, q, n), p, wait);
             return RVR_OK;
         }
         frame *f = rvr_frame_new(n);

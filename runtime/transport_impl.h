@@ -213,6 +213,7 @@ struct peer {
     conn *wconn;                /* the ready connection messages go on */
     conn *out;                  /* our connection being established */
     bool writing, blocked, kick;
+    bool waited;                /* a sender waited for the full socket in vain (sendq.c) */
     /* rvr_peer_bounce_all while a writer writes: the writer bounces the
      * queue when its write returns (its frames are in the kernel's hands
      * until then), for this reason. */
