@@ -10,11 +10,11 @@
  * the first of: the queue reaching cfg.batch_bytes (that sender writes it),
  * the I/O thread cfg.flush_ns after the batch began (later, up to
  * FLUSH_DEFERRALS times, while the sender still appends: it writes its own
- * stream, from the core where the frames are warm), or a VR about to wait
- * for the sockets in rvr_recv (rvr_net_poll).  The I/O thread is woken
- * (eventfd) only when it is not already watching armed peers, so a steady
- * stream costs the sender no system call but its own writes, and the I/O
- * thread one wake-up per cfg.flush_ns at most.  A send after a pause
+ * stream, from the core where the frames are warm; sendq_flush.c), or a VR
+ * about to wait for the sockets in rvr_recv (rvr_net_poll).  The I/O
+ * thread is woken (eventfd) only when it is not already watching armed
+ * peers, so a steady stream costs the sender no system call but its own
+ * writes, and the I/O thread one wake-up per cfg.flush_ns at most.  A send after a pause
  * (request/response traffic) writes at once.  When the socket is full
  * (EAGAIN) the I/O thread writes once it drains, but a sender with a
  * batch's worth queued first waits a little for that itself
@@ -29,9 +29,6 @@
 #include "packet_impl.h"
 #include "transport_impl.h"
 
-/* A batch whose sender is still appending when its flush is due waits up
- * to this many more cfg.flush_ns for the sender to fill and write it. */
-#define FLUSH_DEFERRALS 3
 /* How long a sender waits for a full socket to drain (sender_waits). */
 #define OUT_WAIT_MS 2
 /* Packets up to this are encoded on the stack and appended to the queue's
@@ -212,74 +209,6 @@ static void wake_io(rvr_net *net)
     (void)w;   /* a full counter still wakes the thread */
 }
 
-/* Looks at every peer (with net->lock): those whose batch is due go into
- * todo (at most 64, *n of them); returns when to look again (0: no peer
- * is armed or being written by its sender). */
-static uint64_t flush_scan(rvr_net *net, bool all, uint64_t now, peer **todo, int *n)
-{
-    uint64_t next = 0;
-    rvr_mutex_lock(&net->lock);
-    for (peer *p = net->peers; p != NULL; p = p->next) {
-        rvr_spin_lock(&p->q_lock);
-        if (p->armed) {
-            uint64_t due = p->armed_ns + net->cfg.flush_ns;
-            if (!all && due <= now && p->appends != p->appends_seen &&
-                p->deferrals < FLUSH_DEFERRALS) {
-                /* Still appending: its batch fills soon and it writes it
-                 * itself, from its own core, where the frames are warm. */
-                p->appends_seen = p->appends;
-                p->deferrals++;
-                p->armed_ns = now;
-                due = now + net->cfg.flush_ns;
-            }
-            if ((all || due <= now) && *n < 64)
-                todo[(*n)++] = p;
-            else if (next == 0 || due < next)
-                next = due <= now ? now : due;
-        } else if (p->writing && !all) {
-            /* A stream's sender writing its batch: it arms the next one
-             * in a moment.  Looking again then costs less than the
-             * wake-up its next batch would need if we stopped. */
-            uint64_t due = now + net->cfg.flush_ns;
-            if (next == 0 || due < next)
-                next = due;
-        }
-        rvr_spin_unlock(&p->q_lock);
-    }
-    rvr_mutex_unlock(&net->lock);
-    return next;
-}
-
-uint64_t rvr_net_flush(rvr_net *net, bool all)
-{
-    if (!atomic_load_explicit(&net->flush_req, memory_order_relaxed))
-        return 0;
-    /* The flag stays up while someone watches: a sender that finds it up
-     * wakes nobody.  (Lowering it for every look made each look end with
-     * the streaming sender's eventfd write, which woke the I/O thread
-     * again at once: 30,000 wake-ups a second.) */
-    peer *todo[64];
-    int n = 0;
-    uint64_t now = rvr_now_ns();
-    uint64_t next = flush_scan(net, all, now, todo, &n);
-    if (next == 0 && atomic_exchange(&net->flush_req, false)) {
-        /* Nothing left to watch.  A peer armed between the scan and the
-         * flag going down found it up and woke nobody: look once more. */
-        n = 0;
-        next = flush_scan(net, all, now, todo, &n);
-        if (next != 0)
-            atomic_store(&net->flush_req, true);
-    }
-    for (int i = 0; i < n; i++) {
-        rvr_spin_lock(&todo[i]->q_lock);
-        if (todo[i]->armed)
-            rvr_peer_drain_locked(net, todo[i]);
-        else
-            rvr_spin_unlock(&todo[i]->q_lock);
-    }
-    return next;
-}
-
 void rvr_peer_room_signal(peer *p)
 {
     if (p->qwaiters == 0)
@@ -452,22 +381,6 @@ static void enqueue(rvr_net *net, peer *p, frame *f, bool wait)
 void rvr_peer_enqueue(rvr_net *net, peer *p, frame *f)
 {
     enqueue(net, p, f, false);
-}
-
-void rvr_peer_writable(rvr_net *net, peer *p, conn *c)
-{
-    rvr_spin_lock(&p->q_lock);
-    if (p->wconn != c) {
-        rvr_spin_unlock(&p->q_lock);
-        return;
-    }
-    if (p->writing) {
-        p->kick = true;
-        rvr_spin_unlock(&p->q_lock);
-        return;
-    }
-    p->blocked = false;
-    rvr_peer_drain_locked(net, p);
 }
 
 /* Locks pe's queue (after waiting for room, with `wait`) and returns its
