@@ -458,8 +458,14 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
          * brings in is all there will be. */
         bool closed = atomic_load_explicit(&mb->closed, memory_order_acquire) != 0;
         sort_in(mb);
-        bool indexed = m == NULL || !(m->has_tag || m->has_src) || index_pending(mb);
-        rvr_packet *p = find(mb, m, scanned);
+        /* The oldest packet, when it matches, is the one: no index to
+         * build or search (a stream of one typed message, read by tag). */
+        bool indexed = true;
+        rvr_packet *p = mb->head;
+        if (p == NULL || p->seq <= scanned || (m != NULL && !rvr_match_test(m, p))) {
+            indexed = m == NULL || !(m->has_tag || m->has_src) || index_pending(mb);
+            p = find(mb, m, scanned);
+        }
         if (p != NULL) {
             if (peek)
                 return (*out = rvr_packet_copy(p)) != NULL ? RVR_OK : RVR_ENOMEM;

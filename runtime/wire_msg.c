@@ -57,6 +57,18 @@ static rvr_status parse_msg(const uint8_t *p, size_t n, const rvr_wire_ids *ids,
             *attrs = r.p + 1 + aw;   /* and small attributes, the last field */
             *attrs_len = an;
             r.p = r.end;
+        } else if (r.end - r.p >= 9 && r.p[0] == (E_SCHEMA << 3 | WT_64BIT)) {
+            /* Or a typed message's schema and a body of a short length. */
+            rd s = { r.p + 1, r.end };
+            (void)rd_fixed64(&s, &h->schema);
+            r.p += 9;
+            size_t bn, bw;
+            if (r.p < r.end && r.p[0] == (E_BODY << 3 | WT_STRING) &&
+                raw_len_chk(r.p + 1, r.end, &bn, &bw) && bn <= (size_t)(r.end - r.p) - 1 - bw) {
+                h->body = r.p + 1 + bw;
+                h->body_len = bn;
+                r.p += 1 + bw + bn;
+            }
         }
     }
     while (r.p < r.end) {
