@@ -375,9 +375,16 @@ static rvr_status decode_local(rvr_packet *pkt, const rvr_schema *s, bool same, 
 }
 
 rvr_status rvr_typed_from_wire(rvr_packet *pkt, uint64_t fingerprint, const uint8_t *body,
-                               size_t len, const rvr_sdesc *d, const rvr_wire_limits *lim)
+                               size_t len, rvr_sdesc *d, const rvr_wire_limits *lim)
 {
-    const rvr_schema *s = rvr_schema_find(d != NULL ? d->msgs[0].name : pkt->tag);
+    const rvr_schema *s;
+    if (d != NULL) {
+        if (d->local == NULL)
+            d->local = rvr_schema_find(d->msgs[0].name);
+        s = d->local;
+    } else {
+        s = rvr_schema_find(pkt->tag);
+    }
     rvr_status st;
     if (s != NULL && s->fingerprint == fingerprint) {
         st = decode_local(pkt, s, true, body, len, d, lim);                  /* (a) */

@@ -526,7 +526,7 @@ rvr_status rvr_sdesc_table_add(rvr_sdesc_table *t, rvr_sdesc *d)
     return RVR_OK;
 }
 
-const rvr_sdesc *rvr_sdesc_table_find(const rvr_sdesc_table *t, uint64_t fingerprint)
+rvr_sdesc *rvr_sdesc_table_find(const rvr_sdesc_table *t, uint64_t fingerprint)
 {
     for (size_t i = 0; i < t->n; i++)
         if (t->v[i]->fingerprint == fingerprint)

@@ -72,6 +72,9 @@ typedef struct rvr_sdesc {
     rvr_sdesc_enum *enums;
     size_t nenums;
     size_t bytes;                /* payload size, for the per-connection budget */
+    /* This VM's schema of msgs[0]'s name, once found (the registry only
+     * grows): looked up once per description, not per message. */
+    const rvr_schema *local;
 } rvr_sdesc;
 
 /* ---- schema_wire.c ---- */
@@ -95,7 +98,7 @@ typedef struct rvr_sdesc_table {
  * RVR_ELIMIT past RVR_SCHEMA_MAX_PER_CONN or RVR_SCHEMA_MAX_CONN_BYTES (d
  * is freed). */
 rvr_status rvr_sdesc_table_add(rvr_sdesc_table *t, rvr_sdesc *d);
-const rvr_sdesc *rvr_sdesc_table_find(const rvr_sdesc_table *t, uint64_t fingerprint);
+rvr_sdesc *rvr_sdesc_table_find(const rvr_sdesc_table *t, uint64_t fingerprint);
 void rvr_sdesc_table_fini(rvr_sdesc_table *t);
 
 /* A typed packet (p->body != NULL) as a MSG frame: the body encoded as
@@ -124,7 +127,7 @@ void rvr_wire_typed_done(void);
  * RVR_ENOTFOUND when neither a same-fingerprint schema nor d is there,
  * RVR_EPROTO / RVR_ELIMIT for a bad body, RVR_ENOMEM. */
 rvr_status rvr_typed_from_wire(rvr_packet *pkt, uint64_t fingerprint, const uint8_t *body,
-                               size_t len, const rvr_sdesc *d, const rvr_wire_limits *lim);
+                               size_t len, rvr_sdesc *d, const rvr_wire_limits *lim);
 
 /* Generic decoding of a body described by d->msgs[0]: adds every declared
  * field (missing ones with their zero value) to `out`.  `skip`, when

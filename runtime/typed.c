@@ -20,6 +20,8 @@
 
 /* ---- registry ------------------------------------------------------------- */
 
+/* Schemas are added, never removed: a schema found stays the one for its
+ * name (received descriptions keep theirs, schema_wire.h). */
 static rvr_mutex reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static const rvr_schema **registry;
 static size_t nregistered, reg_cap;
