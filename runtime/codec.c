@@ -125,9 +125,7 @@ uint8_t *rvr_value_enc_put(uint8_t *q, const rvr_value *v)
         uint64_t x;
         memcpy(&x, &v->as.d, 8);
         *q++ = TAG(F_DOUBLE, 1);
-        for (int i = 0; i < 8; i++)
-            *q++ = (uint8_t)(x >> (8 * i));   /* little-endian */
-        return q;
+        return rvr_enc_fixed64(q, x);
     }
     case RVR_T_STRING:
         return put_span(q, TAG(F_STRING, 2), v->as.str.ptr, v->as.str.len);

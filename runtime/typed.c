@@ -115,10 +115,16 @@ rvr_status rvr_send_typed(rvr_vr *self, const rvr_uuid *dst, const rvr_schema *s
         return RVR_EINVAL;
     /* Another version of the same message may be registered already (two
      * .rvr versions linked into one program): the packet carries its own
-     * schema, so that is no reason to refuse. */
-    rvr_status st = rvr_schema_register(s);
-    if (st != RVR_OK && st != RVR_EEXIST)
-        return st;
+     * schema, so that is no reason to refuse.  The registry only grows: a
+     * stream of one type registers it once per thread, not per message. */
+    static RVR_TLS const rvr_schema *last_registered;
+    rvr_status st = RVR_OK;
+    if (s != last_registered) {
+        st = rvr_schema_register(s);
+        if (st != RVR_OK && st != RVR_EEXIST)
+            return st;
+        last_registered = s;
+    }
     size_t tag_len = strlen(s->tag);
     if (tag_len == 0 || tag_len > RVR_MAX_NAME)
         return RVR_EINVAL;

@@ -99,6 +99,19 @@ size_t rvr_value_enc_size(const rvr_value *v);
 size_t rvr_map_enc_size(const rvr_map *m);
 uint8_t *rvr_value_enc_put(uint8_t *q, const rvr_value *v);
 uint8_t *rvr_map_enc_put(uint8_t *q, const rvr_map *m);
+/* v as 8 little-endian bytes (a protobuf fixed64) at q; returns q + 8.
+ * (A loop of byte stores was not merged into one store by gcc.) */
+static inline uint8_t *rvr_enc_fixed64(uint8_t *q, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(q, &v, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        q[i] = (uint8_t)(v >> (8 * i));
+#endif
+    return q + 8;
+}
+
 /* Inline: every field of every message writes one or two. */
 static inline uint8_t *rvr_enc_varint(uint8_t *q, uint64_t v)
 {

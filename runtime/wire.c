@@ -189,9 +189,8 @@ static rvr_status put_msg(rvr_buf *out, const rvr_wire_msg *m, size_t min_ext, r
     uint8_t *q = p + RVR_WIRE_HDR_LEN;
     q = put_head(q, &m->src, &m->dst, m->tag, m->tag_len);
     if (m->schema != 0) {
-        *q++ = E_SCHEMA << 3 | 1;   /* fixed64, little-endian */
-        for (int i = 0; i < 8; i++)
-            *q++ = (uint8_t)(m->schema >> (8 * i));
+        *q++ = E_SCHEMA << 3 | 1;
+        q = rvr_enc_fixed64(q, m->schema);
     }
     if (m->body_len > 0)
         q = put_span(q, E_BODY, m->body, m->body_len);
