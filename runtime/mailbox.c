@@ -295,7 +295,8 @@ size_t rvr_mailbox_bytes(rvr_mailbox *mb)
  * were already found not to match, and packets never change while queued).
  * Scans the smallest list that can hold a match: the tag's, the source's,
  * or all packets. */
-static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
+static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned,
+                        const rvr_packet *tested)
 {
     rvr_packet *head = mb->head, *tail = mb->tail;
     int by = BY_ARRIVAL;
@@ -323,7 +324,7 @@ static rvr_packet *find(rvr_mailbox *mb, const rvr_match *m, uint64_t scanned)
             p = pv;
     }
     for (; p != NULL; p = *link_next(p, by))
-        if (m == NULL || rvr_match_test(m, p))
+        if (p != tested && (m == NULL || rvr_match_test(m, p)))
             return p;
     return NULL;
 }
@@ -463,8 +464,10 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
         bool indexed = true;
         rvr_packet *p = mb->head;
         if (p == NULL || p->seq <= scanned || (m != NULL && !rvr_match_test(m, p))) {
+            /* Not asked again about the head it just refused (match.h). */
+            const rvr_packet *tested = p != NULL && p->seq > scanned ? p : NULL;
             indexed = m == NULL || !(m->has_tag || m->has_src) || index_pending(mb);
-            p = find(mb, m, scanned);
+            p = find(mb, m, scanned, tested);
         }
         if (p != NULL) {
             if (peek)

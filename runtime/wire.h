@@ -21,7 +21,7 @@
 #include <river/codec.h>
 #include <river/packet.h>
 
-#define RVR_WIRE_VERSION 1u
+#define RVR_WIRE_VERSION 2u   /* 2: MSGs may leave out src and dst (docs/protocol.md) */
 #define RVR_WIRE_PREAMBLE_LEN 8
 #define RVR_WIRE_HDR_LEN 5
 #define RVR_WIRE_DEFAULT_MAX_FRAME ((size_t)64 << 20)

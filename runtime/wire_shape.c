@@ -126,6 +126,7 @@ rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t
     if (head != 0) {   /* else the previous frame's, which ids hold */
         memcpy(ids->src.bytes, p + 2, 16);
         memcpy(ids->dst.bytes, p + 20, 16);
+        ids->set = true;
     }
     pkt->src = ids->src;
     return pkt;

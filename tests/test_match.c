@@ -687,6 +687,58 @@ static void test_fn(void)
     rvr_packet_free(q);
 }
 
+/* Counts the calls about each packet ("n" = 0..3); true for n == want. */
+typedef struct asked {
+    int calls[4];
+    uint64_t want;
+} asked;
+
+static bool n_is(const rvr_packet *p, void *ctx)
+{
+    asked *a = ctx;
+    uint64_t n = 9;
+    rvr_packet_get_u64(p, "n", &n);
+    if (n < 4)
+        a->calls[n]++;
+    return n == a->want;
+}
+
+/* match.h: a packet found not to match is not asked again during the same
+ * receive, whether the receive looks at the oldest packet first or goes
+ * through the tag index; the one it takes is asked once. */
+static void test_asked_once(void)
+{
+    rvr_vr *self = vmtest_self;
+    for (int by_tag = 0; by_tag < 2; by_tag++) {
+        for (uint64_t i = 0; i < 4; i++) {
+            rvr_packet *p = rvr_packet_new("t");
+            rvr_packet_set_u64(p, "n", i);
+            CU_ASSERT_EQUAL_FATAL(rvr_send(self, rvr_self(self), p), RVR_OK);
+        }
+        for (uint64_t want = 2; want != 5; want = want == 2 ? 0 : want == 0 ? 3 : 5) {
+            asked a = { .want = want };
+            NEW_MATCH(m);
+            if (by_tag)
+                CU_ASSERT_EQUAL(rvr_match_tag(m, "t"), RVR_OK);
+            CU_ASSERT_EQUAL(rvr_match_fn(m, n_is, &a), RVR_OK);
+            rvr_packet *got = NULL;
+            CU_ASSERT_EQUAL_FATAL(rvr_recv(self, m, 0, &got), RVR_OK);
+            rvr_packet_free(got);
+            /* Left after the takes before: 0 1 2 3, then 0 1 3, then 1 3. */
+            for (uint64_t n = 0; n < 4; n++) {
+                bool before = n <= want && !(want == 0 && n > 0);
+                bool gone = (want == 0 && n == 2) || (want == 3 && (n == 0 || n == 2));
+                CU_ASSERT_EQUAL(a.calls[n], before && !gone ? 1 : 0);
+            }
+            rvr_match_free(m);
+        }
+        rvr_packet *rest = NULL;
+        CU_ASSERT_EQUAL(rvr_recv(self, NULL, 0, &rest), RVR_OK);   /* n = 1 */
+        rvr_packet_free(rest);
+        CU_ASSERT_EQUAL(rvr_pending(self), 0);
+    }
+}
+
 static void test_tag(void)
 {
     char longtag[RVR_MAX_NAME + 1];
@@ -1000,6 +1052,7 @@ static void register_suites(void)
         { "has (wildcard)", test_has },
         { "pred callbacks", test_pred },
         { "fn callbacks", test_fn },
+        { "a packet that does not match is asked once per receive", test_asked_once },
         { "tag", test_tag },
         { "src", test_src },
         { "conjunctions", test_conjunction },
