@@ -10,15 +10,23 @@
  * takes from a mutated elided frame only what the full decoder takes, and
  * refuses an elided MSG with nothing before it or a MSG with only one of
  * the two.  And a frame that is not written bounces a notice for each of
- * its MSGs with the right sender, receiver and tag, elided or not.
- * In-process; the bounce test uses this program's VM. */
+ * its MSGs with the right sender, receiver and tag, elided or not.  And
+ * end to end, through the send queue's own appenders: two VRs of this VM
+ * stream dynamic, mid-size, typed and map-encoded messages to two VRs of a
+ * made-up VM on a raw connection, and every MSG read there as the
+ * document says has its own sender and receiver.
+ * In-process; the bounce and stream tests use this program's VM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "bigbuf.h"
 #include "cutest.h"
+#include "nettest.h"
 #include "packet_impl.h"
+#include "tnet_v1.rvr.h"
 #include "transport_impl.h"
 #include "vm.h"
 #include "vmtest.h"
@@ -428,12 +436,210 @@ static void test_bounce(void)
     CU_ASSERT_EQUAL(rvr_pending(SELF), 0);
 }
 
+/* ---- end to end: the queue's appenders ------------------------------------ */
+
+/* What sender k sends, message i: "d" to x always, "m" (300 bytes) to y
+ * every 5th, a typed Tally to y every 7th, "l" (with a list: encoded from
+ * its map, not its wire form) to y every 3rd.  Kinds: 0 d, 1 m, 2 Tally,
+ * 3 l.  Each path that puts a MSG into a queue's frame, between MSGs to x
+ * from this VR and from the other one. */
+#define KINDS 4
+#define PER_SENDER 20000
+static const unsigned every[KINDS] = { 1, 5, 7, 3 };
+
+static int sender_main(rvr_vr *self, const void *args)
+{
+    (void)args;
+    rvr_packet *go = NULL;
+    if (rvr_recv(self, NULL, 10000, &go) != RVR_OK)
+        return 1;
+    rvr_uuid x, y;
+    uint64_t k = 0;
+    rvr_packet_get_uuid(go, "x", &x);
+    rvr_packet_get_uuid(go, "y", &y);
+    rvr_packet_get_u64(go, "k", &k);
+    rvr_packet_free(go);
+    uint8_t pad[300];
+    memset(pad, (int)k, sizeof pad);
+    for (uint64_t i = 0; i < PER_SENDER; i++) {
+        for (unsigned kind = 0; kind < KINDS; kind++) {
+            if (i % every[kind] != 0)
+                continue;
+            rvr_status st;
+            if (kind == 2) {
+                tnet_Tally t;
+                tnet_Tally_init(&t);
+                t.n = k * 1000000 + i;
+                st = tnet_Tally_send(self, &y, &t);
+                tnet_Tally_clear(&t);
+            } else {
+                rvr_packet *p = rvr_packet_new(kind == 0 ? "d" : kind == 1 ? "m" : "l");
+                rvr_packet_set_u64(p, "k", k);
+                rvr_packet_set_u64(p, "i", i);
+                if (kind == 1)
+                    rvr_packet_set_bytes(p, "pad", pad, sizeof pad);
+                if (kind == 3) {
+                    rvr_list *l = rvr_list_new();
+                    rvr_value v = rvr_value_u64(i);
+                    rvr_list_append(l, &v);
+                    rvr_packet_set_list(p, "list", l);
+                }
+                if ((st = rvr_send(self, kind == 0 ? &x : &y, p)) != RVR_OK)
+                    rvr_packet_free(p);
+            }
+            if (st != RVR_OK)
+                return 1;
+        }
+    }
+    return 0;
+}
+static RVR_VR_TYPE_NOARGS(sender_type, "tests.ElideSender", sender_main);
+
+/* A handshake with this program's VM as a made-up VM; the socket. */
+static int raw_peer(void)
+{
+    char addr[RVR_ADDR_MAX];
+    if (rvr_vm_address(SELF, addr, sizeof addr) != RVR_OK)
+        return -1;
+    int fd = raw_connect(addr);
+    if (fd < 0)
+        return -1;
+    rvr_buf b = { 0 };
+    uint8_t pre[RVR_WIRE_PREAMBLE_LEN];
+    rvr_wire_preamble(pre);
+    rvr_buf_append(&b, pre, sizeof pre);
+    rvr_wire_hello h;
+    memset(&h, 0, sizeof h);
+    h.vm_id = rvr_uuid_generate();
+    rvr_wire_put_hello(&b, &h);
+    bool ok = raw_write(fd, b.data, b.len);
+    rvr_buf_free(&b);
+    uint8_t in[RVR_WIRE_PREAMBLE_LEN + RVR_WIRE_HDR_LEN];
+    ok = ok && recv(fd, in, sizeof in, MSG_WAITALL) == (ssize_t)sizeof in;
+    uint32_t len = 0;
+    uint8_t type = 0;
+    if (ok)
+        rvr_wire_header(in + RVR_WIRE_PREAMBLE_LEN, &len, &type);
+    uint8_t payload[4096];
+    rvr_wire_hello r;
+    ok = ok && type == RVR_FRAME_HELLO && len < sizeof payload &&
+         recv(fd, payload, len, MSG_WAITALL) == (ssize_t)len &&
+         rvr_wire_get_hello(payload, len, &r) == RVR_OK && r.status == RVR_HELLO_OK;
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A MSG from `from` (a VR of the made-up VM) to this VR: this VM learns
+ * where `from` lives. */
+static bool greet(int fd, const rvr_uuid *from)
+{
+    rvr_packet *p = rvr_packet_new("hi");
+    p->src = *from;
+    rvr_buf b = { 0 };
+    bool ok = rvr_wire_put_packet(&b, rvr_self(SELF), p) == RVR_OK && raw_write(fd, b.data, b.len);
+    rvr_buf_free(&b);
+    rvr_packet_free(p);
+    rvr_match *m = rvr_match_new();
+    rvr_match_tag(m, "hi");
+    rvr_packet *got = NULL;
+    ok = ok && rvr_recv(SELF, m, 10000, &got) == RVR_OK;
+    rvr_packet_free(got);
+    rvr_match_free(m);
+    return ok;
+}
+
+static void test_appenders(void)
+{
+    int fd = raw_peer();
+    CU_ASSERT_FATAL(fd >= 0);
+    rvr_uuid x = rvr_uuid_generate(), y = rvr_uuid_generate(), s[2];
+    CU_ASSERT_FATAL(greet(fd, &x) && greet(fd, &y));
+    for (uint64_t k = 0; k < 2; k++)
+        CU_ASSERT_EQUAL_FATAL(rvr_spawn(SELF, NULL, &sender_type, NULL, &s[k]), RVR_OK);
+    for (uint64_t k = 0; k < 2; k++) {   /* both started: their streams interleave */
+        rvr_packet *go = rvr_packet_new("go");
+        rvr_packet_set_uuid(go, "x", &x);
+        rvr_packet_set_uuid(go, "y", &y);
+        rvr_packet_set_u64(go, "k", k);
+        CU_ASSERT_EQUAL_FATAL(rvr_send(SELF, &s[k], go), RVR_OK);
+    }
+    /* Read as a client with only the document would: ids kept per
+     * connection; each MSG's sender, receiver and order checked. */
+    uint64_t want = 0, got = 0, elided = 0, bad = 0, next[2][KINDS] = { { 0 } };
+    for (unsigned kind = 0; kind < KINDS; kind++)
+        want += 2 * ((PER_SENDER + every[kind] - 1) / every[kind]);
+    rvr_wire_ids ids = { .set = false };
+    uint8_t *buf = malloc(1 << 20);
+    while (got < want) {
+        uint8_t h[RVR_WIRE_HDR_LEN];
+        uint32_t len;
+        uint8_t type;
+        if (recv(fd, h, sizeof h, MSG_WAITALL) != (ssize_t)sizeof h)
+            break;
+        rvr_wire_header(h, &len, &type);
+        if (len > (1u << 20) || recv(fd, buf, len, MSG_WAITALL) != (ssize_t)len)
+            break;
+        if (type != RVR_FRAME_MSG)
+            continue;   /* SCHEMA frames before the Tallies */
+        rvr_wire_msg m;
+        rvr_packet *p = NULL;
+        if (rvr_wire_get_msg_in(buf, len, NULL, &ids, &m, &p) != RVR_OK) {
+            bad++;
+            break;
+        }
+        elided += buf[0] != (E_SRC << 3 | 2);
+        uint64_t k = 9, i = 0;
+        unsigned kind;
+        if (m.schema != 0) {
+            tnet_Tally t;
+            tnet_Tally_init(&t);
+            if (tnet_Tally_decode(m.body, m.body_len, &t) == RVR_OK) {
+                k = t.n / 1000000;
+                i = t.n % 1000000;
+            }
+            tnet_Tally_clear(&t);
+            kind = 2;
+        } else {
+            rvr_packet_get_u64(p, "k", &k);
+            rvr_packet_get_u64(p, "i", &i);
+            const char *tag = rvr_packet_tag(p);
+            kind = tag[0] == 'd' ? 0 : tag[0] == 'm' ? 1 : 3;
+        }
+        const rvr_uuid *to = kind == 0 ? &x : &y;
+        /* Its own sender and receiver, and FIFO per sender and kind. */
+        if (k > 1 || !rvr_uuid_eq(&m.src, &s[k]) || !rvr_uuid_eq(&m.dst, to) ||
+            i != next[k][kind]) {
+            if (bad++ < 3)
+                printf("\n      MSG %llu: kind %u from %llu, i %llu (expected %llu), src %s, dst %s",
+                       (unsigned long long)got, kind, (unsigned long long)k,
+                       (unsigned long long)i, (unsigned long long)(k < 2 ? next[k][kind] : 0),
+                       k < 2 && rvr_uuid_eq(&m.src, &s[k]) ? "ok" : "WRONG",
+                       rvr_uuid_eq(&m.dst, to) ? "ok" : "WRONG");
+        }
+        if (k < 2)
+            next[k][kind] = i + every[kind];
+        rvr_packet_free(p);
+        got++;
+    }
+    free(buf);
+    close(fd);
+    CU_ASSERT_EQUAL(got, want);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(elided > 0);
+    printf("(%llu of %llu without src and dst) ", (unsigned long long)elided,
+           (unsigned long long)got);
+}
+
 static const CU_TestInfo tests[] = {
     { "a frame leaves them out after a MSG with the same; every reader reads it", test_stream },
     { "elided with nothing before it, or only one of the two: malformed", test_refused },
     { "mutated elided frames: fast readers take only what the decoder takes", test_mutations },
     { "a large elided MSG read apart", test_tail },
     { "a frame not written: a notice per MSG, elided ones too", test_bounce },
+    { "two VRs' mixed streams through the queue, read by a raw client", test_appenders },
     CU_TEST_INFO_NULL,
 };
 
@@ -444,5 +650,7 @@ static void suites(void)
 
 int main(int argc, char **argv)
 {
+    /* This VM coalesces the streams of test_appenders whatever the pace. */
+    setenv("RIVER_COALESCE_US", "100000", 1);
     return vmtest_main(argc, argv, suites);
 }
