@@ -196,10 +196,81 @@ static void test_refused_not_counted(void)
     free(c.described);
 }
 
+/* Appends a dynamic MSG {seq} from src to `to` as the queue's appenders
+ * do: without src and dst after a MSG with the same (rvr_frame_elide). */
+static void put_elided(frame *f, const rvr_uuid *src, const rvr_uuid *to, int64_t seq)
+{
+    rvr_buf b = { 0 };
+    rvr_packet *p = rvr_packet_new("d");
+    p->src = *src;
+    rvr_packet_set_i64(p, "seq", seq);
+    CU_ASSERT_EQUAL_FATAL(rvr_wire_put_packet(&b, to, p), RVR_OK);
+    uint8_t *q = f->buf.data + f->buf.len;
+    memcpy(q, b.data, b.len);
+    f->buf.len += rvr_frame_elide(f, q, b.len);
+    rvr_buf_free(&b);
+    rvr_packet_free(p);
+}
+
+/* A refused schema's MSGs taken out of a frame whose dynamic MSGs leave
+ * out src and dst: what stays reads back, as a connection reads it, with
+ * each MSG's own src and dst, in order. */
+static void test_refused_elided(void)
+{
+    peer pe;
+    conn c;
+    memset(&pe, 0, sizeof pe);
+    conn_room(&c, 0);   /* nothing more is described: Tally refused */
+    static const rvr_uuid a = { { 1 } }, b = { { 2 } };
+    frame *f = rvr_frame_new(8192), *refused = NULL;
+    f->is_msg = true;
+    put_elided(f, &a, &dst, 1);
+    put_elided(f, &a, &dst, 2);   /* elided */
+    put(f, 1, 3);                 /* typed, from nil: as send_typed_msg, */
+    f->ids_at = 0;                /* the next MSG names its src and dst */
+    put_elided(f, &b, &dst, 4);
+    put_elided(f, &b, &dst, 5);   /* elided */
+    put_elided(f, &a, &dst, 6);
+    put_elided(f, &a, &dst, 7);   /* elided */
+    pe.qhead = pe.qtail = f;
+    pe.qbytes = f->buf.len;
+    rvr_peer_describe_schemas(&pe, &c, &refused, 256);
+    CU_ASSERT_FATAL(refused != NULL && pe.qhead == f);
+    rvr_wire_ids ids = { .set = false };
+    static const int64_t seqs[] = { 1, 2, 4, 5, 6, 7 };
+    size_t at = 0, k = 0, elided = 0;
+    while (f->buf.len - at >= RVR_WIRE_HDR_LEN && k < 6) {
+        uint32_t len;
+        uint8_t type;
+        rvr_wire_header(f->buf.data + at, &len, &type);
+        const uint8_t *pl = f->buf.data + at + RVR_WIRE_HDR_LEN;
+        rvr_wire_msg h;
+        rvr_packet *p = NULL;
+        CU_ASSERT_EQUAL_FATAL(rvr_wire_get_msg_in(pl, len, NULL, &ids, &h, &p), RVR_OK);
+        int64_t seq = 0;
+        rvr_packet_get_i64(p, "seq", &seq);
+        CU_ASSERT_EQUAL(seq, seqs[k]);
+        CU_ASSERT(rvr_uuid_eq(&h.src, seq == 4 || seq == 5 ? &b : &a) && rvr_uuid_eq(&h.dst, &dst));
+        elided += pl[0] != (E_SRC << 3 | 2);
+        rvr_packet_free(p);
+        at += RVR_WIRE_HDR_LEN + len;
+        k++;
+    }
+    CU_ASSERT(k == 6 && at == f->buf.len && elided == 3);
+    /* Appended after the split: it names its src and dst. */
+    size_t before = f->buf.len;
+    put_elided(f, &a, &dst, 8);
+    CU_ASSERT_EQUAL(f->buf.data[before + RVR_WIRE_HDR_LEN], E_SRC << 3 | 2);
+    free_frames(refused);
+    free_frames(pe.qhead);
+    free(c.described);
+}
+
 static const CU_TestInfo tests[] = {
     { "each schema is described once, before its first frame", test_described_once },
     { "a schema past the connection's limit refuses only its MSGs", test_refused_apart },
     { "frames refused whole do not count against the frames looked at", test_refused_not_counted },
+    { "refused MSGs taken out between MSGs without src and dst", test_refused_elided },
     CU_TEST_INFO_NULL,
 };
 
