@@ -43,12 +43,6 @@ rvr_status rvr_wire_check_preamble(const uint8_t in[RVR_WIRE_PREAMBLE_LEN], uint
     return RVR_OK;
 }
 
-void rvr_wire_header(const uint8_t in[RVR_WIRE_HDR_LEN], uint32_t *len, uint8_t *type)
-{
-    *len = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
-    *type = in[4];
-}
-
 /* ---- sizes ---------------------------------------------------------------- */
 
 /* The envelope's first fields, src, dst and the tag: every MSG's. */
