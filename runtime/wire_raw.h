@@ -78,6 +78,30 @@ static inline __attribute__((always_inline)) bool rvr_wire_raw_value(const uint8
     }
 }
 
+/* rvr_wire_raw_value for a Value of checked entries: it holds one flat
+ * value, its lengths canonical and its strings without NUL (checked when
+ * the entries were received or built), so it is only read.  The getters'
+ * every call. */
+static inline __attribute__((always_inline)) bool raw_value_checked(const uint8_t *v, size_t n,
+                                                                    rvr_value *out)
+{
+    size_t w;
+    if (v[0] == (F_BYTES << 3 | WT_STRING) || v[0] == (F_STRING << 3 | WT_STRING)) {
+        size_t len = raw_len(v + 1, &w);
+        if (v[0] == (F_BYTES << 3 | WT_STRING)) {
+            out->type = RVR_T_BYTES;
+            out->as.bytes.ptr = (uint8_t *)v + 1 + w;
+            out->as.bytes.len = len;
+        } else {
+            out->type = RVR_T_STRING;
+            out->as.str.ptr = (char *)v + 1 + w;
+            out->as.str.len = len;
+        }
+        return true;
+    }
+    return rvr_wire_raw_value(v, n, out);   /* scalars and uuids: decoded as read */
+}
+
 /* The value of attribute `name` (NUL-terminated) among checked entries
  * a[0..n) (rvr_wire_raw_check), if out is not NULL: a string or bytes value
  * points into a and is not NUL-terminated.  False when there is none. */
@@ -97,7 +121,7 @@ static inline __attribute__((always_inline)) bool rvr_wire_raw_find(const uint8_
             i++;
         if (i == kn && name[kn] == '\0') {
             size_t vw, vn = raw_len(key + kn + 1, &vw);
-            return rvr_wire_raw_value(key + kn + 1 + vw, vn, out);
+            return out == NULL || raw_value_checked(key + kn + 1 + vw, vn, out);
         }
     }
     return false;
