@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../runtime/net.h"
+#include "../../runtime/wire.h"
 
 extern char **environ;
 
@@ -327,4 +328,40 @@ bool node_swap(rvr_vr *self, const node *a, const node *b, uint64_t n)
     ok &= node_done_ok(self, &a->vr, "expect.done", n, NULL);
     ok &= node_done_ok(self, &b->vr, "expect.done", n, NULL);
     return ok;
+}
+
+int raw_handshake(const char *addr, rvr_uuid *vm)
+{
+    int fd = raw_connect(addr);
+    if (fd < 0)
+        return -1;
+    rvr_buf b = { 0 };
+    uint8_t pre[RVR_WIRE_PREAMBLE_LEN];
+    rvr_wire_preamble(pre);
+    rvr_buf_append(&b, pre, sizeof pre);
+    rvr_wire_hello h;
+    memset(&h, 0, sizeof h);
+    h.vm_id = rvr_uuid_generate();
+    rvr_wire_put_hello(&b, &h);
+    bool ok = raw_write(fd, b.data, b.len);
+    rvr_buf_free(&b);
+    /* The VM's preamble, then its HELLO answer. */
+    uint8_t in[RVR_WIRE_PREAMBLE_LEN + RVR_WIRE_HDR_LEN];
+    ok = ok && recv(fd, in, sizeof in, MSG_WAITALL) == (ssize_t)sizeof in;
+    uint32_t len = 0;
+    uint8_t type = 0;
+    if (ok)
+        rvr_wire_header(in + RVR_WIRE_PREAMBLE_LEN, &len, &type);
+    uint8_t payload[4096];
+    rvr_wire_hello r;
+    ok = ok && type == RVR_FRAME_HELLO && len < sizeof payload &&
+         recv(fd, payload, len, MSG_WAITALL) == (ssize_t)len &&
+         rvr_wire_get_hello(payload, len, &r) == RVR_OK && r.status == RVR_HELLO_OK;
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    if (vm != NULL)
+        *vm = r.vm_id;
+    return fd;
 }

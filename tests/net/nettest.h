@@ -64,5 +64,9 @@ int raw_connect(const char *addr);
  * closed.  *got counts the bytes read meanwhile. */
 bool raw_wait_close(int fd, size_t *got);
 bool raw_write(int fd, const void *p, size_t n);
+/* raw_connect, then the handshake of a made-up VM (a new UUID): preambles
+ * and HELLOs both ways.  The socket when the VM at addr accepted (its UUID
+ * in *vm if not NULL), else -1. */
+int raw_handshake(const char *addr, rvr_uuid *vm);
 
 #endif

@@ -32,37 +32,12 @@ static void test_start(void)
     started = true;
 }
 
-/* A valid handshake as a made-up VM; true when A accepted it. */
+/* A valid handshake as a made-up VM; the socket when A accepted it. */
 static int handshake(void)
 {
-    int fd = raw_connect(A.addr);
-    if (fd < 0)
-        return -1;
-    rvr_buf b = { 0 };
-    uint8_t pre[RVR_WIRE_PREAMBLE_LEN];
-    rvr_wire_preamble(pre);
-    rvr_buf_append(&b, pre, sizeof pre);
-    rvr_wire_hello h;
-    memset(&h, 0, sizeof h);
-    h.vm_id = rvr_uuid_generate();
-    rvr_wire_put_hello(&b, &h);
-    bool ok = raw_write(fd, b.data, b.len);
-    rvr_buf_free(&b);
-    /* A's preamble, then its HELLO answer. */
-    uint8_t in[RVR_WIRE_PREAMBLE_LEN + RVR_WIRE_HDR_LEN];
-    ok = ok && recv(fd, in, sizeof in, MSG_WAITALL) == (ssize_t)sizeof in;
-    uint32_t len = 0;
-    uint8_t type = 0;
-    if (ok)
-        rvr_wire_header(in + RVR_WIRE_PREAMBLE_LEN, &len, &type);
-    uint8_t *payload = malloc(len + 1);
-    ok = ok && type == RVR_FRAME_HELLO && len < 4096 &&
-         recv(fd, payload, len, MSG_WAITALL) == (ssize_t)len;
-    rvr_wire_hello r;
-    ok = ok && rvr_wire_get_hello(payload, len, &r) == RVR_OK && r.status == RVR_HELLO_OK &&
-         rvr_uuid_eq(&r.vm_id, &A.vm);
-    free(payload);
-    if (!ok) {
+    rvr_uuid vm;
+    int fd = raw_handshake(A.addr, &vm);
+    if (fd >= 0 && !rvr_uuid_eq(&vm, &A.vm)) {
         close(fd);
         return -1;
     }

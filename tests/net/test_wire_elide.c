@@ -501,35 +501,7 @@ static int raw_peer(void)
     char addr[RVR_ADDR_MAX];
     if (rvr_vm_address(SELF, addr, sizeof addr) != RVR_OK)
         return -1;
-    int fd = raw_connect(addr);
-    if (fd < 0)
-        return -1;
-    rvr_buf b = { 0 };
-    uint8_t pre[RVR_WIRE_PREAMBLE_LEN];
-    rvr_wire_preamble(pre);
-    rvr_buf_append(&b, pre, sizeof pre);
-    rvr_wire_hello h;
-    memset(&h, 0, sizeof h);
-    h.vm_id = rvr_uuid_generate();
-    rvr_wire_put_hello(&b, &h);
-    bool ok = raw_write(fd, b.data, b.len);
-    rvr_buf_free(&b);
-    uint8_t in[RVR_WIRE_PREAMBLE_LEN + RVR_WIRE_HDR_LEN];
-    ok = ok && recv(fd, in, sizeof in, MSG_WAITALL) == (ssize_t)sizeof in;
-    uint32_t len = 0;
-    uint8_t type = 0;
-    if (ok)
-        rvr_wire_header(in + RVR_WIRE_PREAMBLE_LEN, &len, &type);
-    uint8_t payload[4096];
-    rvr_wire_hello r;
-    ok = ok && type == RVR_FRAME_HELLO && len < sizeof payload &&
-         recv(fd, payload, len, MSG_WAITALL) == (ssize_t)len &&
-         rvr_wire_get_hello(payload, len, &r) == RVR_OK && r.status == RVR_HELLO_OK;
-    if (!ok) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return raw_handshake(addr, NULL);
 }
 
 /* A MSG from `from` (a VR of the made-up VM) to this VR: this VM learns
