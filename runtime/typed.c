@@ -159,6 +159,7 @@ typedef struct typed_want {
     void *out;            /* where a converted dynamic packet is stored */
     size_t which;         /* index of the schema that matched */
     bool converted;       /* out already holds the message */
+    bool tag_matched;     /* one schema, its tag already tested by the match */
 } typed_want;
 
 static bool same_schema(const rvr_schema *a, const rvr_schema *b)
@@ -177,7 +178,7 @@ static bool typed_pred(const rvr_packet *p, void *ctx)
         return false;
     for (size_t i = 0; i < w->n; i++) {
         const rvr_schema *s = w->schemas[i];
-        if (strcmp(p->tag, s->tag) != 0)
+        if (!w->tag_matched && strcmp(p->tag, s->tag) != 0)
             continue;
         if (p->body != NULL) {
             w->which = i;   /* typed: a move or a by-number conversion after the take */
@@ -199,11 +200,21 @@ static rvr_status take_typed(rvr_vr *self, typed_want *w, const char *tag, int t
     if (w->extra != NULL && w->extra->err != RVR_OK)
         return w->extra->err;
     if (tag != NULL) {
-        /* The tag index narrows the scan to this message type. */
+        /* The tag index narrows the scan to this message type.  A stream
+         * of one type asks with the same tag each time: measured once per
+         * thread. */
+        static RVR_TLS const char *last_tag;
+        static RVR_TLS uint32_t last_len, last_hash;
+        if (tag != last_tag) {
+            last_len = (uint32_t)strlen(tag);
+            last_hash = rvr_hash_bytes(tag, last_len);
+            last_tag = tag;
+        }
         m.has_tag = true;
         m.tag = (char *)tag;
-        m.tag_len = (uint32_t)strlen(tag);
-        m.tag_hash = rvr_hash_bytes(tag, m.tag_len);
+        m.tag_len = last_len;
+        m.tag_hash = last_hash;
+        w->tag_matched = w->n == 1;
     }
     m.conds = &cond;
     m.nconds = m.cap = 1;
