@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <river/codec.h>
 #include <river/packet.h>
 
@@ -101,6 +102,14 @@ typedef struct rvr_wire_ids {
 /* A full MSG payload River writes starts with src and dst, each a field
  * key, the length 16 and the UUID: this many bytes, left out when elided. */
 #define RVR_WIRE_IDS_LEN 36
+
+/* The ids of such a payload p, read from their fixed places. */
+static inline void rvr_wire_ids_take(rvr_wire_ids *ids, const uint8_t *p)
+{
+    memcpy(ids->src.bytes, p + 2, 16);
+    memcpy(ids->dst.bytes, p + 20, 16);
+    ids->set = true;
+}
 
 /* Exact size of the MSG frame for m (header included). */
 size_t rvr_wire_msg_size(const rvr_wire_msg *m);

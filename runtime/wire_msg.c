@@ -461,11 +461,8 @@ rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, r
         rvr_packet_free(pkt);
         return NULL;
     }
-    if (at != 0) {
-        memcpy(ids->src.bytes, p + 2, 16);
-        memcpy(ids->dst.bytes, p + 20, 16);
-        ids->set = true;
-    }
+    if (at != 0)
+        rvr_wire_ids_take(ids, p);
     pkt->src = ids->src;
     return pkt;
 }

@@ -123,11 +123,8 @@ rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t
         rvr_packet_free(pkt);
         return NULL;
     }
-    if (head != 0) {   /* else the previous frame's, which ids hold */
-        memcpy(ids->src.bytes, p + 2, 16);
-        memcpy(ids->dst.bytes, p + 20, 16);
-        ids->set = true;
-    }
+    if (head != 0)   /* else the previous frame's, which ids hold */
+        rvr_wire_ids_take(ids, p);
     pkt->src = ids->src;
     return pkt;
 }

@@ -365,3 +365,12 @@ int raw_handshake(const char *addr, rvr_uuid *vm)
         *vm = r.vm_id;
     return fd;
 }
+
+bool raw_read_frame(int fd, uint8_t *buf, size_t cap, uint32_t *len, uint8_t *type)
+{
+    uint8_t h[RVR_WIRE_HDR_LEN];
+    if (recv(fd, h, sizeof h, MSG_WAITALL) != (ssize_t)sizeof h)
+        return false;
+    rvr_wire_header(h, len, type);
+    return *len <= cap && (*len == 0 || recv(fd, buf, *len, MSG_WAITALL) == (ssize_t)*len);
+}

@@ -68,5 +68,8 @@ bool raw_write(int fd, const void *p, size_t n);
  * and HELLOs both ways.  The socket when the VM at addr accepted (its UUID
  * in *vm if not NULL), else -1. */
 int raw_handshake(const char *addr, rvr_uuid *vm);
+/* Reads one frame: its payload into buf (at most cap bytes), its length
+ * and type.  False on a short read or a payload over cap. */
+bool raw_read_frame(int fd, uint8_t *buf, size_t cap, uint32_t *len, uint8_t *type);
 
 #endif

@@ -290,30 +290,24 @@ static void test_typed_limits(void)
  * *elided, if given, is set). */
 static rvr_packet *raw_read_msg(int fd, rvr_wire_ids *ids, bool *elided)
 {
-    for (int i = 0; i < 16; i++) {
-        uint8_t h[RVR_WIRE_HDR_LEN];
-        if (recv(fd, h, sizeof h, MSG_WAITALL) != (ssize_t)sizeof h)
-            return NULL;
+    uint8_t *p = malloc(1u << 20);
+    for (int i = 0; p != NULL && i < 16; i++) {
         uint32_t len;
         uint8_t type;
-        rvr_wire_header(h, &len, &type);
-        if (len > (1u << 20))
-            return NULL;
-        uint8_t *p = malloc(len ? len : 1);
-        if (p == NULL || recv(fd, p, len, MSG_WAITALL) != (ssize_t)len) {
-            free(p);
-            return NULL;
-        }
+        if (!raw_read_frame(fd, p, 1u << 20, &len, &type))
+            break;
         rvr_packet *pkt = NULL;
         rvr_wire_msg m;
         if (type == RVR_FRAME_MSG && rvr_wire_get_msg_in(p, len, NULL, ids, &m, &pkt) != RVR_OK)
             pkt = NULL;
         if (elided != NULL)
             *elided = len > 0 && p[0] != (E_SRC << 3 | 2);
-        free(p);
-        if (type == RVR_FRAME_MSG)
+        if (type == RVR_FRAME_MSG) {
+            free(p);
             return pkt;
+        }
     }
+    free(p);
     return NULL;
 }
 

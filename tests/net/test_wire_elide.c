@@ -546,13 +546,9 @@ static void test_appenders(void)
     rvr_wire_ids ids = { .set = false };
     uint8_t *buf = malloc(1 << 20);
     while (got < want) {
-        uint8_t h[RVR_WIRE_HDR_LEN];
         uint32_t len;
         uint8_t type;
-        if (recv(fd, h, sizeof h, MSG_WAITALL) != (ssize_t)sizeof h)
-            break;
-        rvr_wire_header(h, &len, &type);
-        if (len > (1u << 20) || recv(fd, buf, len, MSG_WAITALL) != (ssize_t)len)
+        if (!raw_read_frame(fd, buf, 1 << 20, &len, &type))
             break;
         if (type != RVR_FRAME_MSG)
             continue;   /* SCHEMA frames before the Tallies */
