@@ -252,6 +252,14 @@ static size_t parse(rvr_net *net, conn *c)
         pos += RVR_WIRE_PREAMBLE_LEN;
     }
     while (c->state != C_CLOSED && c->held == NULL && c->rlen - pos >= RVR_WIRE_HDR_LEN) {
+        if (c->shape.len != 0 && c->dvr != NULL && c->state == C_READY) {
+            /* A stream's run of frames, read together. */
+            size_t used = rvr_conn_on_stream(net, c, c->rbuf + pos, c->rlen - pos);
+            if (used != 0) {
+                pos += used;
+                continue;
+            }
+        }
         uint32_t len;
         uint8_t type;
         rvr_wire_header(c->rbuf + pos, &len, &type);

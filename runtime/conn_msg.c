@@ -65,6 +65,34 @@ void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n)
     dispatch_msg(net, c, &h, pkt);
 }
 
+size_t rvr_conn_on_stream(rvr_net *net, conn *c, const uint8_t *buf, size_t avail)
+{
+    /* The run goes where rvr_conn_on_msg's stream path sends a frame: from
+     * the VR whose name was learned last to the VR whose mailbox is at
+     * hand.  Its frames name the kept frame's src and dst, or leave them
+     * out (c->rx's). */
+    const rvr_wire_shape *s = &c->shape;
+    rvr_wire_ids ids = c->rx;
+    if (s->ids_len != 0)
+        rvr_wire_ids_take(&ids, s->bytes);
+    if (c->dvr == NULL || !ids.set || s->len > net->lim.max_frame ||
+        !rvr_uuid_same(&ids.dst, &c->dvr_id) || !rvr_uuid_same(&ids.src, &c->last_src))
+        return 0;
+    size_t used = 0;
+    while (c->held == NULL && c->dvr != NULL && c->state == C_READY) {
+        size_t room = RVR_CONN_BATCH - c->nbatch, u;
+        size_t k = rvr_wire_shape_run(s, buf + used, avail - used, &c->rx, c->batch + c->nbatch,
+                                      room, &u);
+        c->nbatch += (unsigned)k;
+        used += u;
+        if (c->nbatch == RVR_CONN_BATCH)
+            rvr_conn_deliver(net, c);
+        if (k < room)
+            break;
+    }
+    return used;
+}
+
 void rvr_conn_on_big_msg(rvr_net *net, conn *c)
 {
     uint8_t *tail = c->big;

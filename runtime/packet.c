@@ -22,6 +22,8 @@
 #define PKT_TAG_INLINE 32   /* inline tag room, NUL included */
 #define PKT_ENTRIES 4       /* attributes before the entry array moves to the heap */
 #define PKT_STORE_OFF (sizeof(rvr_packet) + PKT_TAG_INLINE)
+/* Where a new packet's map store begins: raw attributes are kept there. */
+#define PKT_RAW_OFF (PKT_STORE_OFF + PKT_ENTRIES * sizeof(rvr_map_entry))
 
 _Static_assert(sizeof(rvr_packet) % 8 == 0,
                "inline storage must stay 8-byte aligned");
@@ -189,6 +191,25 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
     return packet_alloc(tag, n);
 }
 
+rvr_packet *rvr_packet_new_raw(const char *tag, size_t n, const uint8_t *a, size_t an,
+                               uint32_t count)
+{
+    /* A new packet's map is empty, its store the rest of the block after
+     * the inline entries (spare_put): the entries go there, as
+     * rvr_packet_keep_raw puts them. */
+    if (an > RVR_BLOCK_SIZE - PKT_RAW_OFF)
+        return NULL;
+    rvr_packet *p = packet_alloc(tag, n);
+    if (p == NULL)
+        return NULL;
+    uint8_t *raw = (uint8_t *)p + PKT_RAW_OFF;
+    rvr_copy_small(raw, a, an);
+    p->raw = raw;
+    p->raw_len = (uint32_t)an;
+    p->raw_n = count;
+    return p;
+}
+
 /* Keeps p as a spare if its header is a new packet's but for the fields
  * packet_alloc resets: its tag inline, and its map empty and as new (no
  * entries, index or depth, its entries and store where they started:
@@ -200,7 +221,7 @@ static bool spare_put(rvr_packet *p)
     const rvr_map *m = &p->attrs;
     if (nspare >= SPARE_MAX || p->tag != tag_inline(p) || m->len != 0 || m->index != NULL ||
         m->depth != 0 || m->entries != block_entries(p) || m->cap != PKT_ENTRIES ||
-        m->store_next != (char *)block_entries(p) + PKT_ENTRIES * sizeof(rvr_map_entry))
+        m->store_next != (char *)p + PKT_RAW_OFF)
         return false;
     rvr_thread_on_exit(&spare_registered, spare_release);
     p->next = spare;

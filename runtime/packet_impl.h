@@ -57,6 +57,11 @@ static inline bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n
     p->raw_n = count;
     return true;
 }
+/* rvr_packet_new_n with the checked entries a[0..an) (`count` of them)
+ * kept as its attributes (rvr_packet_keep_raw); NULL when out of memory or
+ * they do not fit its block.  The decoders' every small message. */
+rvr_packet *rvr_packet_new_raw(const char *tag, size_t n, const uint8_t *a, size_t an,
+                               uint32_t count);
 /* Sets attribute `name` of p (which has raw entries) to the flat value
  * *v as one more raw entry (wire_raw.c).  False, changing nothing, when
  * the name is taken, invalid or long, the value is a list or a map, or the

@@ -331,6 +331,10 @@ void rvr_conn_unref(conn *c);
  * up to c->big_off, then c->big), decoded without a copy. */
 void rvr_conn_on_msg(rvr_net *net, conn *c, const uint8_t *payload, size_t n);
 void rvr_conn_on_big_msg(rvr_net *net, conn *c);
+/* Reads the run of frames at buf[0..avail) that rvr_conn_on_msg would
+ * batch for the same VR by the kept shape (conn->shape), in one go;
+ * returns their bytes (0: the first is not one, read it as usual). */
+size_t rvr_conn_on_stream(rvr_net *net, conn *c, const uint8_t *buf, size_t avail);
 /* The handshake (conn_hello.c): a HELLO frame received; the connection now
  * carries p's messages. */
 void rvr_conn_on_hello(rvr_net *net, conn *c, const uint8_t *p, size_t n);

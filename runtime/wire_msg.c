@@ -454,13 +454,9 @@ rvr_packet *rvr_wire_get_small(const uint8_t *p, size_t n, uint32_t max_attrs, r
     uint32_t count;
     if (!rvr_wire_raw_check(a + 1 + aw, an, max_attrs, &count))
         return NULL;
-    rvr_packet *pkt = rvr_packet_new_n((const char *)tag, tl);
+    rvr_packet *pkt = rvr_packet_new_raw((const char *)tag, tl, a + 1 + aw, an, count);
     if (pkt == NULL)
         return NULL;
-    if (!rvr_packet_keep_raw(pkt, a + 1 + aw, an, count)) {
-        rvr_packet_free(pkt);
-        return NULL;
-    }
     if (at != 0)
         rvr_wire_ids_take(ids, p);
     pkt->src = ids->src;

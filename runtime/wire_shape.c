@@ -91,40 +91,83 @@ static inline bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
     return (d[0] | d[1]) == 0;
 }
 
-rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
-                               rvr_wire_ids *ids)
+/* True when p[0..n) has the kept shape: its structure and names are the
+ * kept frame's, its values valid (see wire_shape.h).  Inline: the run's
+ * every frame. */
+static inline __attribute__((always_inline)) bool fits(const rvr_wire_shape *s, const uint8_t *p,
+                                                       size_t n, const rvr_wire_ids *ids)
 {
     if (n != s->len || n == 0 || (s->ids_len == 0 && !ids->set))
-        return NULL;   /* another length, or none kept (an empty frame is no shape) */
+        return false;   /* another length, or none kept (an empty frame is no shape) */
     size_t at = 0;
     for (unsigned i = 0; i < s->nvals; i++) {
         size_t off = s->vals[i].off, len = s->vals[i].len;
         if (!same_bytes(p + at, s->bytes + at, off - at))
-            return NULL;
+            return false;
         const uint8_t *v = p + off;
         if (s->vals[i].check == FREE_STRING && has_nul(v, len))
-            return NULL;
+            return false;
         if (s->vals[i].check == FREE_VARINT) {
             /* The same length: the varint must end at its last byte. */
             rd r = { v, v + len };
             uint64_t x;
             if (!rd_varint(&r, &x) || r.p != r.end)
-                return NULL;
+                return false;
         }
         at = off + len;
     }
-    if (!same_bytes(p + at, s->bytes + at, n - at))
-        return NULL;
-    size_t tl = s->tag_len, head = s->ids_len;
-    rvr_packet *pkt = rvr_packet_new_n((const char *)p + head + 2, tl);
-    if (pkt == NULL)
-        return NULL;
-    if (!rvr_packet_keep_raw(pkt, p + s->raw_off, s->raw_len, s->nvals)) {
-        rvr_packet_free(pkt);
-        return NULL;
-    }
-    if (head != 0)   /* else the previous frame's, which ids hold */
-        rvr_wire_ids_take(ids, p);
-    pkt->src = ids->src;
+    return same_bytes(p + at, s->bytes + at, n - at);
+}
+
+/* The packet of a frame that fits s: src from ids (already the frame's). */
+static inline rvr_packet *make(const rvr_wire_shape *s, const uint8_t *p, const rvr_wire_ids *ids)
+{
+    rvr_packet *pkt = rvr_packet_new_raw((const char *)p + s->ids_len + 2, s->tag_len,
+                                         p + s->raw_off, s->raw_len, s->nvals);
+    if (pkt != NULL)
+        pkt->src = ids->src;
     return pkt;
+}
+
+rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
+                               rvr_wire_ids *ids)
+{
+    if (!fits(s, p, n, ids))
+        return NULL;
+    rvr_wire_ids mine = *ids;
+    if (s->ids_len != 0)   /* else the previous frame's, which ids hold */
+        rvr_wire_ids_take(&mine, p);
+    rvr_packet *pkt = make(s, p, &mine);
+    if (pkt != NULL)
+        *ids = mine;
+    return pkt;
+}
+
+size_t rvr_wire_shape_run(const rvr_wire_shape *s, const uint8_t *buf, size_t avail,
+                          rvr_wire_ids *ids, rvr_packet **out, size_t max, size_t *used)
+{
+    size_t k = 0, pos = 0, flen = RVR_WIRE_HDR_LEN + (size_t)s->len;
+    if (s->len == 0)
+        return *used = 0;
+    /* Every frame that fits carries the kept frame's src and dst, or
+     * leaves them out: the ids after the first are those after any. */
+    rvr_wire_ids after = *ids;
+    if (s->ids_len != 0)
+        rvr_wire_ids_take(&after, s->bytes);
+    while (k < max && avail - pos >= flen) {
+        const uint8_t *f = buf + pos;
+        uint32_t len;
+        uint8_t type;
+        rvr_wire_header(f, &len, &type);
+        if (type != RVR_FRAME_MSG || len != s->len || !fits(s, f + RVR_WIRE_HDR_LEN, len, ids))
+            break;
+        if ((out[k] = make(s, f + RVR_WIRE_HDR_LEN, &after)) == NULL)
+            break;
+        out[k++]->wire_len = len;
+        pos += flen;
+    }
+    if (k != 0)
+        *ids = after;
+    *used = pos;
+    return k;
 }

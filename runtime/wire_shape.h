@@ -49,4 +49,13 @@ void rvr_wire_shape_learn(rvr_wire_shape *s, const uint8_t *p, size_t n);
 rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
                                rvr_wire_ids *ids);
 
+/* Reads the complete MSG frames (headers included) at the start of
+ * buf[0..avail) that have the kept shape, at most max of them, into
+ * out[]: what rvr_wire_shape_get would make of each in turn, with its
+ * wire_len (the payload's size) set, *ids updated as it would be.  Stops at the first frame that is another (or
+ * incomplete, or out of memory), which the caller reads as usual.
+ * Returns how many; *used: their bytes.  The caller frees the packets. */
+size_t rvr_wire_shape_run(const rvr_wire_shape *s, const uint8_t *buf, size_t avail,
+                          rvr_wire_ids *ids, rvr_packet **out, size_t max, size_t *used);
+
 #endif

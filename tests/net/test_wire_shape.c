@@ -206,11 +206,117 @@ static void test_empty(void)
     rvr_buf_free(&b);
 }
 
+/* Frames n0 .. n0+k-1 of a stream, headers included, one after another
+ * at out (src and dst left out when `elide`); *flen: one frame's size. */
+static size_t frames_into(uint8_t *out, unsigned n0, unsigned k, size_t dn, bool elide,
+                          size_t *flen)
+{
+    rvr_buf b = { 0 };
+    size_t at = 0, skip = elide ? RVR_WIRE_IDS_LEN : 0;
+    for (unsigned i = 0; i < k; i++) {
+        frame_of(n0 + i, dn, &b);
+        size_t pl = b.len - RVR_WIRE_HDR_LEN - skip;
+        rvr_wire_put_header(out + at, pl, RVR_FRAME_MSG);
+        memcpy(out + at + RVR_WIRE_HDR_LEN, b.data + RVR_WIRE_HDR_LEN + skip, pl);
+        *flen = RVR_WIRE_HDR_LEN + pl;
+        at += *flen;
+    }
+    rvr_buf_free(&b);
+    return at;
+}
+
+#define RUN 10
+
+/* What rvr_wire_shape_run must give for m[0..avail) (at most max): the
+ * frames rvr_wire_shape_get reads one by one, up to the first it does not
+ * or whose header is not that of the kept shape's frame. */
+static void run_agrees(const rvr_wire_shape *sh, const uint8_t *m, size_t avail, size_t flen,
+                       size_t max, const rvr_wire_ids *ids)
+{
+    rvr_wire_ids ref = *ids, got = *ids;
+    rvr_packet *want[RUN], *out[RUN];
+    size_t nw = 0;
+    while (nw < max && avail - nw * flen >= flen) {
+        const uint8_t *f = m + nw * flen;
+        uint32_t len;
+        uint8_t type;
+        rvr_wire_header(f, &len, &type);
+        if (type != RVR_FRAME_MSG || len != flen - RVR_WIRE_HDR_LEN ||
+            (want[nw] = rvr_wire_shape_get(sh, f + RVR_WIRE_HDR_LEN, len, &ref)) == NULL)
+            break;
+        nw++;
+    }
+    size_t used = 1;
+    size_t k = rvr_wire_shape_run(sh, m, avail, &got, out, max, &used);
+    CU_ASSERT_EQUAL(k, nw);
+    CU_ASSERT_EQUAL(used, nw * flen);
+    CU_ASSERT(got.set == ref.set && rvr_uuid_same(&got.src, &ref.src) &&
+              rvr_uuid_same(&got.dst, &ref.dst));
+    for (size_t i = 0; i < nw; i++) {
+        if (i < k) {
+            CU_ASSERT(rvr_packet_equal(out[i], want[i]));
+            CU_ASSERT_STRING_EQUAL(rvr_packet_tag(out[i]), rvr_packet_tag(want[i]));
+            CU_ASSERT(rvr_uuid_same(rvr_packet_src(out[i]), rvr_packet_src(want[i])));
+            CU_ASSERT_EQUAL(out[i]->wire_len, flen - RVR_WIRE_HDR_LEN);
+        }
+        rvr_packet_free(want[i]);
+    }
+    for (size_t i = 0; i < k; i++)
+        rvr_packet_free(out[i]);
+}
+
+/* A run of a stream's frames read together, with and without src and
+ * dst: every frame until the first the shape would not read, each as the
+ * shape reads it alone; never past max, nor into an incomplete frame. */
+static void run_case(size_t dn, bool elide)
+{
+    static const uint8_t values[] = { 0, 1, 0x0a, 0x12, 0x7f, 0x80, 0xff };
+    static uint8_t buf[RUN * 400], m[RUN * 400];
+    rvr_wire_shape sh = { 0 };
+    rvr_wire_ids ids = { .set = false };
+    size_t flen;
+    bool by;
+    frames_into(buf, 1, 1, dn, false, &flen);   /* names src and dst first */
+    rvr_packet_free(read_frame(&sh, buf + RVR_WIRE_HDR_LEN, flen - RVR_WIRE_HDR_LEN, &ids, &by));
+    frames_into(buf, 2, 2, dn, elide, &flen);
+    for (size_t i = 0; i < 2; i++)
+        rvr_packet_free(read_frame(&sh, buf + i * flen + RVR_WIRE_HDR_LEN,
+                                   flen - RVR_WIRE_HDR_LEN, &ids, &by));
+    CU_ASSERT_FATAL(sh.len == flen - RVR_WIRE_HDR_LEN);
+    CU_ASSERT_EQUAL(sh.ids_len, elide ? 0 : RVR_WIRE_IDS_LEN);
+    size_t total = frames_into(buf, 4, RUN, dn, elide, &flen);
+    run_agrees(&sh, buf, total, flen, RUN, &ids);
+    run_agrees(&sh, buf, total - 1, flen, RUN, &ids);   /* the last one incomplete */
+    run_agrees(&sh, buf, total, flen, 3, &ids);
+    run_agrees(&sh, buf, flen - 1, flen, RUN, &ids);
+    /* Any byte of the eighth frame changed, header included. */
+    for (size_t j = 0; j < flen; j++) {
+        for (size_t v = 0; v < sizeof values; v++) {
+            memcpy(m, buf, total);
+            m[7 * flen + j] = values[v];
+            run_agrees(&sh, m, total, flen, RUN, &ids);
+        }
+    }
+    /* Nothing known before: frames that name src and dst are read (and
+     * make them known), frames that leave them out are not. */
+    rvr_wire_ids none = { .set = false };
+    run_agrees(&sh, buf, total, flen, RUN, &none);
+}
+
+static void test_run(void)
+{
+    for (size_t i = 0; i < sizeof data_sizes / sizeof data_sizes[0]; i++) {
+        run_case(data_sizes[i], false);
+        run_case(data_sizes[i], true);
+    }
+}
+
 static const CU_TestInfo tests[] = {
     { "a stream's frames are read by comparison, as the decoder reads them", test_stream },
     { "a changed frame is read by comparison only as the full decoder reads it", test_changed },
     { "two shapes interleaved: a kept one stays through a miss", test_interleaved },
     { "an empty frame is never read by comparison", test_empty },
+    { "a run of frames is read together as each alone", test_run },
     CU_TEST_INFO_NULL,
 };
 
