@@ -138,10 +138,17 @@ void rvr_mailbox_fini(rvr_mailbox *mb)
  * list.  The tag and source index is brought up to date only when a
  * receive names a tag or a source (index_pending): a VR that takes in
  * arrival order never pays for it. */
-static void sort_in(rvr_mailbox *mb)
+static void sort_in_now(rvr_mailbox *mb);
+
+/* Inline: a receive's every call, and mostly there is nothing new. */
+static inline void sort_in(rvr_mailbox *mb)
 {
-    if (atomic_load_explicit(&mb->pushed, memory_order_acquire) == mb->sorted)
-        return;
+    if (atomic_load_explicit(&mb->pushed, memory_order_acquire) != mb->sorted)
+        sort_in_now(mb);
+}
+
+static void sort_in_now(rvr_mailbox *mb)
+{
     rvr_mutex_lock(&mb->lock);
     rvr_packet *p = mb->in_head, *last = mb->in_tail;
     mb->in_head = mb->in_tail = NULL;

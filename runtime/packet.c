@@ -215,13 +215,20 @@ rvr_packet *rvr_packet_new_raw(const char *tag, size_t n, const uint8_t *a, size
  * entries, index or depth, its entries and store where they started:
  * nothing to free).  Mailbox links, index groups and the schema are reset
  * on reuse, not tested: a packet freed with its mailbox is reused too. */
+#ifndef SPARE_OFF
+static inline bool spare_fits(const rvr_packet *p)
+{
+    const rvr_map *m = &p->attrs;
+    return nspare < SPARE_MAX && p->tag == tag_inline(p) && m->len == 0 && m->index == NULL &&
+           m->depth == 0 && m->entries == block_entries(p) && m->cap == PKT_ENTRIES &&
+           m->store_next == (char *)p + PKT_RAW_OFF;
+}
+#endif
+
 static bool spare_put(rvr_packet *p)
 {
 #ifndef SPARE_OFF
-    const rvr_map *m = &p->attrs;
-    if (nspare >= SPARE_MAX || p->tag != tag_inline(p) || m->len != 0 || m->index != NULL ||
-        m->depth != 0 || m->entries != block_entries(p) || m->cap != PKT_ENTRIES ||
-        m->store_next != (char *)p + PKT_RAW_OFF)
+    if (!spare_fits(p))
         return false;
     rvr_thread_on_exit(&spare_registered, spare_release);
     p->next = spare;
@@ -234,10 +241,26 @@ static bool spare_put(rvr_packet *p)
 #endif
 }
 
+static __attribute__((noinline)) void packet_free_slow(rvr_packet *p);
+
 void rvr_packet_free(rvr_packet *p)
 {
     if (p == NULL)
         return;
+#ifndef SPARE_OFF
+    /* Most packets: onto the spare list, with no call (so no frame). */
+    if (p->body == NULL && spare_registered && spare_fits(p)) {
+        p->next = spare;
+        spare = p;
+        nspare++;
+        return;
+    }
+#endif
+    packet_free_slow(p);
+}
+
+static void packet_free_slow(rvr_packet *p)
+{
     rvr_packet_drop_body(p);
     if (spare_put(p))
         return;
@@ -551,6 +574,19 @@ rvr_status rvr_packet_get_str(const rvr_packet *p, const char *name,
 rvr_status rvr_packet_get_bytes(const rvr_packet *p, const char *name,
                                 const uint8_t **out, size_t *len)
 {
+    if (p != NULL && name != NULL && out != NULL && p->raw != NULL) {
+        /* Received bytes, read in place (most receives); anything else,
+         * or no such attribute, as below. */
+        size_t vn, w;
+        const uint8_t *at = rvr_wire_raw_at(p->raw, p->raw_len, name, &vn);
+        if (at != NULL && at[0] == (F_BYTES << 3 | WT_STRING)) {
+            size_t n = raw_len(at + 1, &w);
+            *out = at + 1 + w;
+            if (len != NULL)
+                *len = n;
+            return RVR_OK;
+        }
+    }
     rvr_value v;
     rvr_status st = lookup(p, name, RVR_T_BYTES, out, &v);
     if (st == RVR_OK) {

@@ -131,20 +131,24 @@ static void net_keep(void *net, _Atomic bool *kept) { rvr_net_lease_keep(net, ke
 static void net_drop(void *net, _Atomic bool *kept) { rvr_net_lease_drop(net, kept); }
 
 /* A VM with a transport: a receiver waits for the sockets itself
- * (receive-side polling, transport.h). */
-static void set_poller(rvr_vr *self)
+ * (receive-side polling, transport.h).  Set once (the transport never
+ * changes), then the take; out of line, so that a receive's every call is
+ * a test and a jump. */
+static __attribute__((noinline)) rvr_status take_first(rvr_vr *self, const rvr_match *m,
+                                                       int timeout_ms, bool peek,
+                                                       rvr_packet **out)
 {
-    if (self->mb.poller.ctx != self->vm->net) {   /* once: the transport never changes */
-        rvr_mb_poller pl = { net_poll, net_poke, net_lease, net_keep, net_drop, self->vm->net };
-        rvr_mailbox_set_poller(&self->mb, &pl);
-    }
+    rvr_mb_poller pl = { net_poll, net_poke, net_lease, net_keep, net_drop, self->vm->net };
+    rvr_mailbox_set_poller(&self->mb, &pl);
+    return rvr_mailbox_take(&self->mb, m, timeout_ms, peek, out);
 }
 
 rvr_status rvr_recv(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet **out)
 {
     if (self == NULL || out == NULL)
         return RVR_EINVAL;
-    set_poller(self);
+    if (self->mb.poller.ctx != self->vm->net)
+        return take_first(self, m, timeout_ms, false, out);
     return rvr_mailbox_take(&self->mb, m, timeout_ms, false, out);
 }
 
@@ -152,6 +156,7 @@ rvr_status rvr_peek(rvr_vr *self, const rvr_match *m, int timeout_ms, rvr_packet
 {
     if (self == NULL || out == NULL)
         return RVR_EINVAL;
-    set_poller(self);
+    if (self->mb.poller.ctx != self->vm->net)
+        return take_first(self, m, timeout_ms, true, out);
     return rvr_mailbox_take(&self->mb, m, timeout_ms, true, out);
 }

@@ -102,12 +102,13 @@ static inline __attribute__((always_inline)) bool raw_value_checked(const uint8_
     return rvr_wire_raw_value(v, n, out);   /* scalars and uuids: decoded as read */
 }
 
-/* The value of attribute `name` (NUL-terminated) among checked entries
- * a[0..n) (rvr_wire_raw_check), if out is not NULL: a string or bytes value
- * points into a and is not NUL-terminated.  False when there is none. */
-static inline __attribute__((always_inline)) bool rvr_wire_raw_find(const uint8_t *a, size_t n,
-                                                                    const char *name,
-                                                                    rvr_value *out)
+/* Where the Value of attribute `name` (NUL-terminated) lies among checked
+ * entries a[0..n) (rvr_wire_raw_check): its kind byte first, *vn its
+ * length; NULL when there is none. */
+static inline __attribute__((always_inline)) const uint8_t *rvr_wire_raw_at(const uint8_t *a,
+                                                                            size_t n,
+                                                                            const char *name,
+                                                                            size_t *vn)
 {
     /* Checked entries: no bounds to test but the end.  The name is compared
      * byte by byte, so its length is never measured: its NUL differs from
@@ -120,11 +121,24 @@ static inline __attribute__((always_inline)) bool rvr_wire_raw_find(const uint8_
         while (i < kn && (uint8_t)name[i] == key[i])
             i++;
         if (i == kn && name[kn] == '\0') {
-            size_t vw, vn = raw_len(key + kn + 1, &vw);
-            return out == NULL || raw_value_checked(key + kn + 1 + vw, vn, out);
+            size_t vw;
+            *vn = raw_len(key + kn + 1, &vw);
+            return key + kn + 1 + vw;
         }
     }
-    return false;
+    return NULL;
+}
+
+/* The value of attribute `name` (NUL-terminated) among checked entries
+ * a[0..n), if out is not NULL: a string or bytes value points into a and
+ * is not NUL-terminated.  False when there is none. */
+static inline __attribute__((always_inline)) bool rvr_wire_raw_find(const uint8_t *a, size_t n,
+                                                                    const char *name,
+                                                                    rvr_value *out)
+{
+    size_t vn;
+    const uint8_t *v = rvr_wire_raw_at(a, n, name, &vn);
+    return v != NULL && (out == NULL || raw_value_checked(v, vn, out));
 }
 
 /* A new entry for `name` whose value takes vs bytes, at the end of p's raw
