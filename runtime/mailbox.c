@@ -79,17 +79,24 @@ static void group_remove(mb_index *ix, mb_group *g, rvr_packet *p, int by)
     }
 }
 
-static inline void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
+/* Unlinks p, which is in no index group, from the arrival list. */
+static inline void unlink_unindexed(rvr_mailbox *mb, rvr_packet *p)
 {
     if (p == mb->unindexed)
         mb->unindexed = p->next;
     list_unlink(&mb->head, &mb->tail, p, BY_ARRIVAL);
+    p->next = p->prev = NULL;
+}
+
+/* Unlinks p from its index groups, if it is in them, and the arrival list. */
+static inline void unlink_packet(rvr_mailbox *mb, rvr_packet *p)
+{
     if (p->tgroup != NULL) {
         group_remove(&mb->tags, p->tgroup, p, BY_TAG);
         group_remove(&mb->srcs, p->sgroup, p, BY_SRC);
         p->tgroup = p->sgroup = NULL;   /* its tag and source links are set when indexed */
     }
-    p->next = p->prev = NULL;
+    unlink_unindexed(mb, p);
 }
 
 /* ---- mailbox -------------------------------------------------------------- */
@@ -402,9 +409,9 @@ static rvr_status take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool
                        rvr_packet **out);
 
 /* Takes p, found in the mailbox, out of it. */
-static inline __attribute__((always_inline)) void removed(rvr_mailbox *mb, rvr_packet *p)
+/* Counts p taken (flow control, mailbox_flow.c). */
+static inline __attribute__((always_inline)) void counted(rvr_mailbox *mb, const rvr_packet *p)
 {
-    unlink_packet(mb, p);
     if (p->wire_len != 0)
         atomic_store_explicit(&mb->taken_bytes,
                               atomic_load_explicit(&mb->taken_bytes, memory_order_relaxed) + p->wire_len,
@@ -413,12 +420,16 @@ static inline __attribute__((always_inline)) void removed(rvr_mailbox *mb, rvr_p
                           memory_order_release);
 }
 
-rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
-                            rvr_packet **out)
+static inline __attribute__((always_inline)) void removed(rvr_mailbox *mb, rvr_packet *p)
 {
-    /* A receive of whatever is oldest, with something there (a stream):
-     * no wait loop to set up.  After a wait past unwanted packets (stuck),
-     * take clears that first. */
+    unlink_packet(mb, p);
+    counted(mb, p);
+}
+
+static __attribute__((noinline)) rvr_status take_dynamic(rvr_mailbox *mb, const rvr_match *m,
+                                                         int timeout_ms, bool peek,
+                                                         rvr_packet **out)
+{
     if (m == NULL && !peek && !atomic_load_explicit(&mb->stuck, memory_order_relaxed)) {
         sort_in(mb);
         rvr_packet *p = mb->head;
@@ -433,6 +444,26 @@ rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms,
     if (st == RVR_OK && !peek)
         rvr_packet_dynamize(*out);   /* a copy (peek) is dynamic already */
     return st;
+}
+
+rvr_status rvr_mailbox_take(rvr_mailbox *mb, const rvr_match *m, int timeout_ms, bool peek,
+                            rvr_packet **out)
+{
+    /* A receive of whatever is oldest, with a dynamic packet there and
+     * nothing new to sort in (a stream, between batches): no call, so no
+     * frame.  Anything else (new packets, a typed one, a wait, after a
+     * wait past unwanted packets) goes the long way. */
+    if (m == NULL && !peek && !atomic_load_explicit(&mb->stuck, memory_order_relaxed) &&
+        atomic_load_explicit(&mb->pushed, memory_order_acquire) == mb->sorted) {
+        rvr_packet *p = mb->head;
+        if (p != NULL && p->body == NULL && p->tgroup == NULL) {
+            unlink_unindexed(mb, p);
+            counted(mb, p);
+            *out = p;
+            return RVR_OK;
+        }
+    }
+    return take_dynamic(mb, m, timeout_ms, peek, out);
 }
 
 rvr_status rvr_mailbox_take_raw(rvr_mailbox *mb, const rvr_match *m, int timeout_ms,

@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) rvr_packet *packet_block(void)
 
 /* A new packet with a valid tag of n bytes (tag[0..n), not necessarily
  * NUL-terminated). */
-static rvr_packet *packet_alloc(const char *tag, size_t n)
+static inline __attribute__((always_inline)) rvr_packet *packet_alloc(const char *tag, size_t n)
 {
     rvr_packet *p = packet_block();
     if (p == NULL)
