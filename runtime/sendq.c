@@ -430,7 +430,8 @@ static inline bool head_kept(const rvr_net_route *route, const rvr_packet *p)
     return true;
 }
 
-bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route)
+bool rvr_net_send_small(rvr_net *net, const rvr_uuid *src, const rvr_uuid *dst, rvr_packet *p,
+                        rvr_net_route *route)
 {
     if (p->raw == NULL || p->body != NULL || !rvr_route_valid(net, route, dst) ||
         atomic_load_explicit(&net->stopping, memory_order_relaxed))
@@ -448,7 +449,7 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
     }
     uint8_t *q = t->buf.data + t->buf.len;
     size_t full = RVR_WIRE_HDR_LEN + RVR_WIRE_IDS_LEN;   /* a kept head's first bytes */
-    if (kept && route->head_len > full && rvr_frame_elides(t, &p->src, dst)) {
+    if (kept && route->head_len > full && rvr_frame_elides(t, src, dst)) {
         /* The kept head without src and dst (transport_impl.h). */
         size_t rest = route->head_len - full;
         n -= RVR_WIRE_IDS_LEN;
@@ -460,6 +461,7 @@ bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_ne
         rvr_copy_small(q + route->head_len, p->raw, p->raw_len);
         t->ids_at = (size_t)(q - t->buf.data) + RVR_WIRE_HDR_LEN + 2;
     } else {
+        p->src = *src;
         rvr_wire_put_raw_frame(q, n, dst, p);
         size_t h = n - p->raw_len;
         route->head_len = 0;

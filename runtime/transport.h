@@ -102,11 +102,11 @@ typedef struct rvr_net_route {
  * used and updated; `valid`: the caller just saw rvr_net_route_valid. */
 rvr_status rvr_net_send(rvr_net *net, const rvr_uuid *dst, rvr_packet *p, rvr_net_route *route,
                         bool valid);
-/* rvr_net_send's common case in one step: p (src set) in wire form
- * (rvr_packet_new's, flat and small) along a valid route, its frame
+/* rvr_net_send's common case in one step: p, from the VR src, in wire
+ * form (rvr_packet_new's, flat and small) along a valid route, its frame
  * written straight into the tail of a queue that has room.  True: sent,
- * p taken.  False: nothing done; use rvr_net_send. */
-bool rvr_net_send_small(rvr_net *net, const rvr_uuid *dst, rvr_packet *p,
+ * p taken.  False: nothing done (p->src unchanged); use rvr_net_send. */
+bool rvr_net_send_small(rvr_net *net, const rvr_uuid *src, const rvr_uuid *dst, rvr_packet *p,
                         rvr_net_route *route);
 /* True when route still names dst's VM: dst is remote, not local. */
 bool rvr_net_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst);

@@ -82,11 +82,13 @@ static void forget_dst(rvr_vr *self, rvr_vr *gone)
         }
 }
 
-/* rvr_send past its common case: p->src is set (old: what it was). */
+/* rvr_send past its common case. */
 static __attribute__((noinline)) rvr_status send_other(rvr_vr *self, const rvr_uuid *dst,
-                                                       rvr_packet *p, const rvr_uuid *old)
+                                                       rvr_packet *p)
 {
     rvr_status st;
+    rvr_uuid old = p->src;
+    p->src = self->id;
     rvr_net *net = self->vm->net;
     /* A VR known to be remote is never local: skip the registry. */
     bool remote = net != NULL && rvr_net_route_valid(net, &self->route, dst);
@@ -103,7 +105,7 @@ static __attribute__((noinline)) rvr_status send_other(rvr_vr *self, const rvr_u
         st = RVR_ENOTFOUND;
     }
     if (st != RVR_OK)
-        p->src = *old;
+        p->src = old;
     return st;
 }
 
@@ -113,12 +115,10 @@ rvr_status rvr_send(rvr_vr *self, const rvr_uuid *dst, rvr_packet *p)
         return RVR_EINVAL;
     if (rvr_stopping(self))
         return RVR_ECLOSED;
-    rvr_uuid old = p->src;
-    p->src = self->id;
     rvr_net *net = self->vm->net;
-    if (net != NULL && rvr_net_send_small(net, dst, p, &self->route))
+    if (net != NULL && rvr_net_send_small(net, &self->id, dst, p, &self->route))
         return RVR_OK;   /* the common case: a small message to a VR known to be remote */
-    return send_other(self, dst, p, &old);
+    return send_other(self, dst, p);
 }
 
 static bool net_poll(void *net, int timeout_ms, const _Atomic uint64_t *news, uint64_t seen)
