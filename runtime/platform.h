@@ -129,6 +129,13 @@ static inline void rvr_spin_lock(rvr_spin *s)
     }
 }
 
+/* Takes s if it is free; false (not taken) when someone holds it. */
+static inline bool rvr_spin_trylock(rvr_spin *s)
+{
+    return !atomic_load_explicit(&s->held, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&s->held, 1, memory_order_acquire);
+}
+
 static inline void rvr_spin_unlock(rvr_spin *s)
 {
     atomic_store_explicit(&s->held, 0, memory_order_release);

@@ -10,11 +10,12 @@
  * the first of: the queue reaching cfg.batch_bytes (that sender writes it),
  * the I/O thread cfg.flush_ns after the batch began (later, up to
  * FLUSH_DEFERRALS times, while the sender still appends: it writes its own
- * stream, from the core where the frames are warm; sendq_flush.c), or a VR
- * about to wait for the sockets in rvr_recv (rvr_net_poll).  The I/O
- * thread is woken (eventfd) only when it is not already watching armed
- * peers, so a steady stream costs the sender no system call but its own
- * writes, and the I/O thread one wake-up per cfg.flush_ns at most.  A send after a pause
+ * stream, from the core where the frames are warm; during a stream the I/O
+ * thread looks less often, sendq_flush.c), or a VR about to wait for the
+ * sockets in rvr_recv (rvr_net_poll).  The I/O thread is woken (eventfd)
+ * only when it is not already watching armed peers, so a steady stream
+ * costs the sender no system call but its own writes, and the I/O thread
+ * one wake-up per cfg.flush_ns at most.  A send after a pause
  * (request/response traffic) writes at once.  When the socket is full
  * (EAGAIN) the I/O thread writes once it drains, but a sender with a
  * batch's worth queued first waits a little for that itself

@@ -299,6 +299,7 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     if (net->cfg.batch_bytes > net->cfg.max_queue / 2)
         net->cfg.batch_bytes = net->cfg.max_queue / 2;
     net->lim = cfg->limits;
+    net->flush_gap = net->cfg.flush_ns;
     net->ep = net->ep_io = net->wakefd = net->lfd = net->pokefd = -1;
     rvr_mutex_init(&net->lease_lock);
     rvr_mutex_init(&net->io_lock);

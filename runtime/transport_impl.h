@@ -31,9 +31,9 @@
  *     Back-to-back sends are coalesced: appended without writing, the
  *     peer `armed`, and written by the first of the batch size, the I/O
  *     thread cfg.flush_ns later (told through wakefd once, then it keeps
- *     watching while peers are armed; up to three times more while the
- *     sender still appends) or a VR about to wait (rvr_net_flush; see
- *     sendq.c).  No lock is held across a syscall.
+ *     watching while peers are armed, less often while the senders still
+ *     append or write; sendq_flush.c) or a VR about to wait
+ *     (rvr_net_flush; see sendq.c).  No lock is held across a syscall.
  *   - A writer holds a reference on the connection, so the fd cannot be
  *     closed (and its number reused) under it; the I/O thread only
  *     shutdown()s a failed socket and the last reference closes it.
@@ -289,6 +289,7 @@ struct rvr_net {
     _Atomic bool cmd_connect;   /* some peer has need_connect */
     _Atomic bool flush_req;     /* some peer is armed: the I/O thread watches (rvr_net_flush) */
     uint64_t flush_at;          /* io_lock: when the I/O thread flushes next (0: nothing armed) */
+    uint64_t flush_gap;         /* io_lock: its look-again interval while streams go on (sendq_flush.c) */
 
     struct rvr_ctl *ctl;        /* the control plane (control.c) */
     conn *conns;                /* io_lock */

@@ -127,8 +127,8 @@ static void test_fifo_mid(void)
 
 /* n1 streams 3,000 messages here (coalesced into batches), then computes
  * for 4 s without calling River: the last batch must not wait for it.  The
- * I/O thread writes it within a few RIVER_FLUSH_US (100 us) of the last
- * send; 3 s is the margin of a loaded machine, not a measurement. */
+ * I/O thread writes it within 1.6 ms of the last send (docs/runtime.md);
+ * 3 s is the margin of a loaded machine, not a measurement. */
 static void test_stream_then_compute(void)
 {
     CU_ASSERT_FATAL(started);
