@@ -10,20 +10,21 @@
 #define FLUSH_DEFERRALS 3
 /* While streams go on (their senders append or write their batches
  * themselves), the I/O thread looks again less often: the gap doubles per
- * look that found only such, up to this many cfg.flush_ns, and is
- * cfg.flush_ns again once a batch was due with its sender gone quiet, or
- * none is armed.  Each look wakes the thread, which then preempts a VR:
- * at one look per cfg.flush_ns a stream ran about 4% slower.  A stream's
- * last batch, if its sender neither waits nor sends again, goes out at
- * most this many cfg.flush_ns after its last deferral. */
+ * look that found a sender still appending or writing (and no batch
+ * due), up to this many cfg.flush_ns, and is cfg.flush_ns again once it
+ * writes a batch whose sender went quiet (the stream ended).  Each look
+ * wakes the thread, which then preempts a VR: at one look per
+ * cfg.flush_ns a stream ran about 4% slower.  A batch whose sender neither
+ * waits nor sends again goes out at most two gaps after its last send. */
 #define FLUSH_GAP_MAX 8
 
 /* Looks at every peer (with net->lock): those whose batch is due go into
  * todo (at most 64, *n of them); returns when to look again (0: no peer
  * is armed or being written by its sender).  *busy: some sender is still
- * appending to or writing its batch. */
+ * appending to or writing its batch; *quiet: a batch is due whose sender
+ * did not append since the last look. */
 static uint64_t flush_scan(rvr_net *net, bool all, uint64_t now, peer **todo, int *n,
-                           bool *busy)
+                           bool *busy, bool *quiet)
 {
     uint64_t next = 0, gap = all ? net->cfg.flush_ns : net->flush_gap;   /* flush_gap: io_lock */
     rvr_mutex_lock(&net->lock);
@@ -53,10 +54,12 @@ static uint64_t flush_scan(rvr_net *net, bool all, uint64_t now, peer **todo, in
                 due = now + gap;
                 *busy = true;
             }
-            if ((all || due <= now) && *n < 64)
+            if ((all || due <= now) && *n < 64) {
                 todo[(*n)++] = p;
-            else if (next == 0 || due < next)
+                *quiet |= p->appends == p->appends_seen;
+            } else if (next == 0 || due < next) {
                 next = due <= now ? now : due;
+            }
         } else if (p->writing && !all) {
             /* A stream's sender writing its batch: it arms the next one
              * in a moment.  Looking again then costs less than the
@@ -82,24 +85,24 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
      * again at once: 30,000 wake-ups a second.) */
     peer *todo[64];
     int n = 0;
-    bool busy = false;
+    bool busy = false, quiet = false;
     uint64_t now = rvr_now_ns();
-    uint64_t next = flush_scan(net, all, now, todo, &n, &busy);
+    uint64_t next = flush_scan(net, all, now, todo, &n, &busy, &quiet);
     if (next == 0 && atomic_exchange(&net->flush_req, false)) {
         /* Nothing left to watch.  A peer armed between the scan and the
          * flag going down found it up and woke nobody: look once more. */
         n = 0;
-        next = flush_scan(net, all, now, todo, &n, &busy);
+        next = flush_scan(net, all, now, todo, &n, &busy, &quiet);
         if (next != 0)
             atomic_store(&net->flush_req, true);
     }
     if (!all) {   /* the I/O thread's look (io_lock): the gap for the next */
-        if (busy && n == 0)
+        if (quiet)
+            net->flush_gap = net->cfg.flush_ns;
+        else if (busy && n == 0)
             net->flush_gap = net->flush_gap * 2 < FLUSH_GAP_MAX * net->cfg.flush_ns
                                  ? net->flush_gap * 2
                                  : FLUSH_GAP_MAX * net->cfg.flush_ns;
-        else
-            net->flush_gap = net->cfg.flush_ns;
     }
     for (int i = 0; i < n; i++) {
         rvr_spin_lock(&todo[i]->q_lock);
