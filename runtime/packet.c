@@ -194,20 +194,34 @@ rvr_packet *rvr_packet_new_n(const char *tag, size_t n)
 rvr_packet *rvr_packet_new_raw(const char *tag, size_t n, const uint8_t *a, size_t an,
                                uint32_t count)
 {
+    static const rvr_uuid none;   /* a new packet's */
+    rvr_packet *p;
+    return rvr_packet_new_raw_run(tag, n, a, 0, an, count, &none, 0, 1, &p) == 1 ? p : NULL;
+}
+
+size_t rvr_packet_new_raw_run(const char *tag, size_t n, const uint8_t *a, size_t stride,
+                              size_t an, uint32_t count, const rvr_uuid *src, uint32_t wire,
+                              size_t k, rvr_packet **out)
+{
     /* A new packet's map is empty, its store the rest of the block after
      * the inline entries (spare_put): the entries go there, as
      * rvr_packet_keep_raw puts them. */
     if (an > RVR_BLOCK_SIZE - PKT_RAW_OFF)
-        return NULL;
-    rvr_packet *p = packet_alloc(tag, n);
-    if (p == NULL)
-        return NULL;
-    uint8_t *raw = (uint8_t *)p + PKT_RAW_OFF;
-    rvr_copy_small(raw, a, an);
-    p->raw = raw;
-    p->raw_len = (uint32_t)an;
-    p->raw_n = count;
-    return p;
+        return 0;
+    for (size_t i = 0; i < k; i++, a += stride) {
+        rvr_packet *p = packet_alloc(tag, n);
+        if (p == NULL)
+            return i;
+        uint8_t *raw = (uint8_t *)p + PKT_RAW_OFF;
+        rvr_copy_small(raw, a, an);
+        p->raw = raw;
+        p->raw_len = (uint32_t)an;
+        p->raw_n = count;
+        p->src = *src;
+        p->wire_len = wire;
+        out[i] = p;
+    }
+    return k;
 }
 
 /* Keeps p as a spare if its header is a new packet's but for the fields

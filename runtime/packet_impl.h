@@ -62,6 +62,13 @@ static inline bool rvr_packet_keep_raw(rvr_packet *p, const uint8_t *a, size_t n
  * they do not fit its block.  The decoders' every small message. */
 rvr_packet *rvr_packet_new_raw(const char *tag, size_t n, const uint8_t *a, size_t an,
                                uint32_t count);
+/* k packets as rvr_packet_new_raw makes them, of one tag, the i-th with
+ * the entries at a + i * stride, each with the source src and wire_len
+ * `wire`, into out[]: a stream's run of frames (wire_shape.c).  Returns
+ * how many (fewer when out of memory). */
+size_t rvr_packet_new_raw_run(const char *tag, size_t n, const uint8_t *a, size_t stride,
+                              size_t an, uint32_t count, const rvr_uuid *src, uint32_t wire,
+                              size_t k, rvr_packet **out);
 /* Sets attribute `name` of p (which has raw entries) to the flat value
  * *v as one more raw entry (wire_raw.c).  False, changing nothing, when
  * the name is taken, invalid or long, the value is a list or a map, or the

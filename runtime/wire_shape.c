@@ -154,6 +154,8 @@ size_t rvr_wire_shape_run(const rvr_wire_shape *s, const uint8_t *buf, size_t av
     rvr_wire_ids after = *ids;
     if (s->ids_len != 0)
         rvr_wire_ids_take(&after, s->bytes);
+    /* The frames that fit, then their packets in one go: they differ only
+     * in their values (the raw entries at the same place in each). */
     while (k < max && avail - pos >= flen) {
         const uint8_t *f = buf + pos;
         uint32_t len;
@@ -161,13 +163,16 @@ size_t rvr_wire_shape_run(const rvr_wire_shape *s, const uint8_t *buf, size_t av
         rvr_wire_header(f, &len, &type);
         if (type != RVR_FRAME_MSG || len != s->len || !fits(s, f + RVR_WIRE_HDR_LEN, len, ids))
             break;
-        if ((out[k] = make(s, f + RVR_WIRE_HDR_LEN, &after)) == NULL)
-            break;
-        out[k++]->wire_len = len;
+        k++;
         pos += flen;
     }
+    if (k == 0)
+        return *used = 0;
+    const uint8_t *p = buf + RVR_WIRE_HDR_LEN;
+    k = rvr_packet_new_raw_run((const char *)p + s->ids_len + 2, s->tag_len, p + s->raw_off,
+                               flen, s->raw_len, s->nvals, &after.src, s->len, k, out);
     if (k != 0)
         *ids = after;
-    *used = pos;
+    *used = k * flen;
     return k;
 }
