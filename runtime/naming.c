@@ -157,6 +157,11 @@ uint64_t rvr_naming_gen(rvr_naming *n)
     return atomic_load_explicit(&n->gen, memory_order_acquire);
 }
 
+const _Atomic uint64_t *rvr_naming_gen_at(rvr_naming *n)
+{
+    return &n->gen;
+}
+
 size_t rvr_naming_count(rvr_naming *n)
 {
     pthread_rwlock_rdlock(&n->lock);

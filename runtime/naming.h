@@ -36,5 +36,7 @@ size_t rvr_naming_count(rvr_naming *n);
 /* Changes whenever an entry is forgotten or points elsewhere: a cached
  * answer from before is stale (rvr_net_send's route). */
 uint64_t rvr_naming_gen(rvr_naming *n);
+/* Where that generation is kept, to be read without a call (acquire). */
+const _Atomic uint64_t *rvr_naming_gen_at(rvr_naming *n);
 
 #endif

@@ -312,8 +312,10 @@ rvr_status rvr_net_start(struct rvr_vm *vm, const rvr_net_config *cfg, rvr_net *
     atomic_init(&net->cmd_connect, false);
     atomic_init(&net->flush_req, false);
     rvr_status st = rvr_naming_new(&net->naming);
-    if (st == RVR_OK)
+    if (st == RVR_OK) {
+        net->naming_gen = rvr_naming_gen_at(net->naming);
         st = rvr_ctl_new(net, &net->ctl);
+    }
     if (st != RVR_OK) {
         net_free(net);
         return st;

@@ -255,6 +255,7 @@ struct rvr_net {
     rvr_net_config cfg;
     rvr_wire_limits lim;
     rvr_naming *naming;
+    const _Atomic uint64_t *naming_gen;   /* rvr_naming_gen_at(naming): every send reads it */
     int ep, wakefd, lfd;
     /* The I/O thread waits on ep_io: wakefd, and ep itself while no VR
      * holds a lease (rvr_net_lease): a VR that busy-polls the sockets takes
@@ -372,7 +373,7 @@ void rvr_frame_free(frame *f);
 static inline bool rvr_route_valid(rvr_net *net, const rvr_net_route *route, const rvr_uuid *dst)
 {
     return route != NULL && route->peer != NULL && rvr_uuid_same(&route->dst, dst) &&
-           route->gen == rvr_naming_gen(net->naming);
+           route->gen == atomic_load_explicit(net->naming_gen, memory_order_acquire);
 }
 
 /* The largest MSG payload pe accepts: ours, or less if it said so (HELLO). */
