@@ -8,11 +8,11 @@
  * appended without writing: small MSG frames are copied into the queue's
  * unwritten tail frame, and the peer is "armed".  The batch goes out with
  * the first of: the queue reaching cfg.batch_bytes (that sender writes it),
- * the I/O thread cfg.flush_ns after the batch began (later, up to
- * FLUSH_DEFERRALS times, while the sender still appends: it writes its own
- * stream, from the core where the frames are warm; during a stream the I/O
- * thread looks less often, sendq_flush.c), or a VR about to wait for the
- * sockets in rvr_recv (rvr_net_poll).  The I/O thread is woken (eventfd)
+ * the I/O thread cfg.flush_ns after the batch began (later while the
+ * sender still appends, up to FLUSH_WAIT_MAX: it writes its own stream,
+ * from the core where the frames are warm; during a stream the I/O thread
+ * looks less often, sendq_flush.c), or a VR about to wait for the sockets
+ * in rvr_recv (rvr_net_poll).  The I/O thread is woken (eventfd)
  * only when it is not already watching armed peers, so a steady stream
  * costs the sender no system call but its own writes, and the I/O thread
  * one wake-up per cfg.flush_ns at most.  A send after a pause
@@ -319,9 +319,8 @@ static void appended_locked(rvr_net *net, peer *p, frame *spare, bool wait)
             uint64_t last = __atomic_load_n(&p->last_ns, __ATOMIC_RELAXED);
             if ((coalesce = now - last < net->cfg.coalesce_ns)) {
                 p->armed = true;   /* flushed by the I/O thread, or by rvr_net_poll */
-                p->armed_ns = now;
+                p->armed_ns = p->batch_ns = now;
                 p->appends_seen = p->appends;
-                p->deferrals = 0;
             }
         }
     }

@@ -4,19 +4,24 @@
  * (rvr_peer_writable). */
 #include "transport_impl.h"
 
-/* A batch whose sender is still appending when its flush is due waits up
- * to this many more looks (net->flush_gap) for the sender to fill and
- * write it. */
-#define FLUSH_DEFERRALS 3
-/* While streams go on (their senders append or write their batches
- * themselves), the I/O thread looks again less often: the gap doubles per
- * look that found a sender still appending or writing (and no batch
- * due), up to this many cfg.flush_ns, and is cfg.flush_ns again once it
- * writes a batch whose sender went quiet (the stream ended).  Each look
- * wakes the thread, which then preempts a VR: at one look per
- * cfg.flush_ns a stream ran about 4% slower.  A batch whose sender neither
- * waits nor sends again goes out at most two gaps after its last send. */
-#define FLUSH_GAP_MAX 8
+/* The I/O thread writes a coalesced batch cfg.flush_ns after it began,
+ * unless its sender is still appending: then it looks again later, so
+ * that the sender fills the batch and writes it from its own core; but it
+ * writes every batch at most this many cfg.flush_ns after it began.  So
+ * no coalesced message waits longer than that (800 us by default).
+ *
+ * While streams go on (senders append or write their batches
+ * themselves), it looks less often: the interval (net->flush_gap) doubles
+ * per look that found a sender still appending or writing and no batch
+ * due, up to this many cfg.flush_ns, and is cfg.flush_ns again once it
+ * writes a batch whose sender went quiet, or after FLUSH_PAUSE_NS without
+ * such a look (so a burst after a pause goes out after cfg.flush_ns).
+ * Each look wakes the thread, which then preempts a VR: at one look per
+ * cfg.flush_ns a stream ran about 4% slower.  (A pause of 1.6 ms was too
+ * short: a sender waiting for a full socket that long is still streaming,
+ * and starting over cost as much again.) */
+#define FLUSH_WAIT_MAX 8
+#define FLUSH_PAUSE_NS(net) (100 * (net)->cfg.flush_ns)
 
 /* Looks at every peer (with net->lock): those whose batch is due go into
  * todo (at most 64, *n of them); returns when to look again (0: no peer
@@ -27,6 +32,7 @@ static uint64_t flush_scan(rvr_net *net, bool all, uint64_t now, peer **todo, in
                            bool *busy, bool *quiet)
 {
     uint64_t next = 0, gap = all ? net->cfg.flush_ns : net->flush_gap;   /* flush_gap: io_lock */
+    uint64_t most = FLUSH_WAIT_MAX * net->cfg.flush_ns;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL; p = p->next) {
         if (!all && !rvr_spin_trylock(&p->q_lock)) {
@@ -43,15 +49,14 @@ static uint64_t flush_scan(rvr_net *net, bool all, uint64_t now, peer **todo, in
         if (all)
             rvr_spin_lock(&p->q_lock);
         if (p->armed) {
-            uint64_t due = p->armed_ns + gap;
-            if (!all && due <= now && p->appends != p->appends_seen &&
-                p->deferrals < FLUSH_DEFERRALS) {
+            uint64_t limit = p->batch_ns + most;
+            uint64_t due = p->armed_ns + gap < limit ? p->armed_ns + gap : limit;
+            if (!all && due <= now && p->appends != p->appends_seen && now < limit) {
                 /* Still appending: its batch fills soon and it writes it
                  * itself, from its own core, where the frames are warm. */
                 p->appends_seen = p->appends;
-                p->deferrals++;
                 p->armed_ns = now;
-                due = now + gap;
+                due = now + gap < limit ? now + gap : limit;
                 *busy = true;
             }
             if ((all || due <= now) && *n < 64) {
@@ -87,6 +92,8 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
     int n = 0;
     bool busy = false, quiet = false;
     uint64_t now = rvr_now_ns();
+    if (!all && now - net->flush_busy_ns > FLUSH_PAUSE_NS(net))
+        net->flush_gap = net->cfg.flush_ns;   /* no stream lately */
     uint64_t next = flush_scan(net, all, now, todo, &n, &busy, &quiet);
     if (next == 0 && atomic_exchange(&net->flush_req, false)) {
         /* Nothing left to watch.  A peer armed between the scan and the
@@ -97,12 +104,13 @@ uint64_t rvr_net_flush(rvr_net *net, bool all)
             atomic_store(&net->flush_req, true);
     }
     if (!all) {   /* the I/O thread's look (io_lock): the gap for the next */
+        uint64_t most = FLUSH_WAIT_MAX * net->cfg.flush_ns;
+        if (busy)
+            net->flush_busy_ns = now;
         if (quiet)
             net->flush_gap = net->cfg.flush_ns;
         else if (busy && n == 0)
-            net->flush_gap = net->flush_gap * 2 < FLUSH_GAP_MAX * net->cfg.flush_ns
-                                 ? net->flush_gap * 2
-                                 : FLUSH_GAP_MAX * net->cfg.flush_ns;
+            net->flush_gap = net->flush_gap * 2 < most ? net->flush_gap * 2 : most;
     }
     for (int i = 0; i < n; i++) {
         rvr_spin_lock(&todo[i]->q_lock);

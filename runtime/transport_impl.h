@@ -221,9 +221,10 @@ struct peer {
     char bounce_why[160];
     bool armed;                 /* coalesced frames wait: flush soon (sendq.c) */
     uint64_t armed_ns;          /* since when (or the last deferral) */
+    uint64_t batch_ns;          /* since when, first: the batch leaves by this + FLUSH_WAIT_MAX */
     uint64_t appends;           /* frames appended so far: is the sender still at it? */
     uint64_t appends_seen;      /* appends when the flush timer last looked */
-    unsigned deferrals;         /* times the flush timer let a streaming sender go on */
+
     bool need_connect;          /* the I/O thread should connect */
     int dup_refusals;           /* DUPLICATE answers in a row */
     uint64_t retry_at;          /* ns: connect again then (after DUPLICATE) */
@@ -290,7 +291,8 @@ struct rvr_net {
     _Atomic bool cmd_connect;   /* some peer has need_connect */
     _Atomic bool flush_req;     /* some peer is armed: the I/O thread watches (rvr_net_flush) */
     uint64_t flush_at;          /* io_lock: when the I/O thread flushes next (0: nothing armed) */
-    uint64_t flush_gap;         /* io_lock: its look-again interval while streams go on (sendq_flush.c) */
+    uint64_t flush_gap;         /* io_lock: its look-again interval while streams go on */
+    uint64_t flush_busy_ns;     /* io_lock: when a look last found a stream (sendq_flush.c) */
 
     struct rvr_ctl *ctl;        /* the control plane (control.c) */
     conn *conns;                /* io_lock */

@@ -127,7 +127,7 @@ static void test_fifo_mid(void)
 
 /* n1 streams 3,000 messages here (coalesced into batches), then computes
  * for 4 s without calling River: the last batch must not wait for it.  The
- * I/O thread writes it within 1.6 ms of the last send (docs/runtime.md);
+ * I/O thread writes it within 800 us of the last send (docs/runtime.md);
  * 3 s is the margin of a loaded machine, not a measurement. */
 static void test_stream_then_compute(void)
 {
