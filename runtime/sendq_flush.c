@@ -23,6 +23,17 @@
 #define FLUSH_WAIT_MAX 8
 #define FLUSH_PAUSE_NS(net) (100 * (net)->cfg.flush_ns)
 
+/* Takes s unless its holder keeps it for more than a moment. */
+static bool spin_briefly(rvr_spin *s)
+{
+    for (int i = 0; i < 64; i++) {
+        if (rvr_spin_trylock(s))
+            return true;
+        rvr_cpu_relax();
+    }
+    return false;
+}
+
 /* Looks at every peer (with net->lock): those whose batch is due go into
  * todo (at most 64, *n of them); returns when to look again (0: no peer
  * is armed or being written by its sender).  *busy: some sender is still
@@ -35,12 +46,11 @@ static uint64_t flush_scan(rvr_net *net, bool all, uint64_t now, peer **todo, in
     uint64_t most = FLUSH_WAIT_MAX * net->cfg.flush_ns;
     rvr_mutex_lock(&net->lock);
     for (peer *p = net->peers; p != NULL; p = p->next) {
-        if (!all && !rvr_spin_trylock(&p->q_lock)) {
-            /* Its sender is appending (a stream's sender takes the lock
-             * for every message): it writes its batch when full, and we
-             * look again then.  Waiting for the lock would mostly spin
-             * against that sender and yield. */
-            uint64_t due = now + gap;
+        if (!all && !spin_briefly(&p->q_lock)) {
+            /* Its holder was preempted (a stream's sender takes the lock
+             * for every message, a few dozen ns): look again soon rather
+             * than spin and yield against it (1,700 yields a second). */
+            uint64_t due = now + net->cfg.flush_ns;
             if (next == 0 || due < next)
                 next = due;
             *busy = true;
