@@ -119,14 +119,14 @@ static inline __attribute__((always_inline)) bool fits(const rvr_wire_shape *s, 
     return same_bytes(p + at, s->bytes + at, n - at);
 }
 
-/* The packet of a frame that fits s: src from ids (already the frame's). */
-static inline rvr_packet *make(const rvr_wire_shape *s, const uint8_t *p, const rvr_wire_ids *ids)
+/* The packets of k frames that fit s, the i-th at p + i * stride (p: a
+ * payload), each from src with wire_len `wire`, into out[]: how many
+ * (fewer when out of memory).  Only the values differ between them. */
+static size_t make(const rvr_wire_shape *s, const uint8_t *p, size_t stride, const rvr_uuid *src,
+                   uint32_t wire, size_t k, rvr_packet **out)
 {
-    rvr_packet *pkt = rvr_packet_new_raw((const char *)p + s->ids_len + 2, s->tag_len,
-                                         p + s->raw_off, s->raw_len, s->nvals);
-    if (pkt != NULL)
-        pkt->src = ids->src;
-    return pkt;
+    return rvr_packet_new_raw_run((const char *)p + s->ids_len + 2, s->tag_len, p + s->raw_off,
+                                  stride, s->raw_len, s->nvals, src, wire, k, out);
 }
 
 rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t n,
@@ -137,9 +137,10 @@ rvr_packet *rvr_wire_shape_get(const rvr_wire_shape *s, const uint8_t *p, size_t
     rvr_wire_ids mine = *ids;
     if (s->ids_len != 0)   /* else the previous frame's, which ids hold */
         rvr_wire_ids_take(&mine, p);
-    rvr_packet *pkt = make(s, p, &mine);
-    if (pkt != NULL)
-        *ids = mine;
+    rvr_packet *pkt;
+    if (make(s, p, 0, &mine.src, 0, 1, &pkt) != 1)
+        return NULL;
+    *ids = mine;
     return pkt;
 }
 
@@ -168,9 +169,7 @@ size_t rvr_wire_shape_run(const rvr_wire_shape *s, const uint8_t *buf, size_t av
     }
     if (k == 0)
         return *used = 0;
-    const uint8_t *p = buf + RVR_WIRE_HDR_LEN;
-    k = rvr_packet_new_raw_run((const char *)p + s->ids_len + 2, s->tag_len, p + s->raw_off,
-                               flen, s->raw_len, s->nvals, &after.src, s->len, k, out);
+    k = make(s, buf + RVR_WIRE_HDR_LEN, flen, &after.src, s->len, k, out);
     if (k != 0)
         *ids = after;
     *used = k * flen;
